@@ -1,0 +1,105 @@
+"""Typed functions that change accounts state; views, admin and commands call these, never the models directly."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from .models import APIToken, ServiceAccount, User
+from .tokens import MalformedToken, check_token_format, generate_token, hash_token
+
+logger = logging.getLogger(__name__)
+
+
+class TokenError(Exception):
+    """A token was presented that does not authenticate. The message is safe to show to the caller."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: APIToken
+    secret: str  # shown once to whoever issued it, never stored
+
+
+@transaction.atomic
+def create_service_account(
+    username: str,
+    *,
+    description: str = "",
+    groups: Iterable[Group] = (),
+) -> ServiceAccount:
+    account = ServiceAccount(username=username, description=description, is_service_account=True)
+    account.set_unusable_password()
+    account.full_clean(exclude=["password"])
+    account.save()
+    account.groups.set(list(groups))
+    logger.info("Service account %s created", username)
+    return account
+
+
+@transaction.atomic
+def issue_token(
+    user: User,
+    *,
+    name: str,
+    expires_at: datetime.datetime | None = None,
+    created_by: User | None = None,
+    instance: APIToken | None = None,
+) -> IssuedToken:
+    """Create a token (or save `instance`, an unsaved one from an admin form) and return it with its secret."""
+    generated = generate_token()
+    token = instance if instance is not None else APIToken()
+    token.user = user
+    token.name = name
+    token.expires_at = expires_at
+    token.key_hash = generated.key_hash
+    token.hint = generated.hint
+    token.created_by = created_by
+    token.save()
+    logger.info("API token %s (…%s) issued for %s", token.pk, token.hint, user.username)
+    return IssuedToken(token=token, secret=generated.secret)
+
+
+def revoke_token(token: APIToken, *, revoked_by: User | None = None) -> APIToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.revoked_by = revoked_by
+        token.save(update_fields=["revoked_at", "revoked_by"])
+        logger.info("API token %s (…%s) of %s revoked", token.pk, token.hint, token.user.username)
+    return token
+
+
+def authenticate_token(secret: str) -> APIToken:
+    """Return the active APIToken (with its user) for `secret`, or raise TokenError.
+
+    Malformed tokens are refused before any query. last_used_at is written at most once per
+    TOKEN_LAST_USED_RESOLUTION seconds, so authentication does not cost a write on every request.
+    """
+    from .conf import app_settings
+
+    try:
+        check_token_format(secret)
+    except MalformedToken as exc:
+        raise TokenError(f"Invalid token: {exc}.") from None
+    key_hash = hash_token(secret)
+    token = APIToken.objects.select_related("user").filter(key_hash=key_hash).first()
+    if token is None:
+        raise TokenError("Invalid token: unknown token.")
+    now = timezone.now()
+    if token.revoked_at is not None:
+        raise TokenError("Invalid token: this token was revoked.")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise TokenError("Invalid token: this token has expired.")
+    if not token.user.is_active:
+        raise TokenError("Invalid token: the token's user is inactive.")
+    resolution = datetime.timedelta(seconds=app_settings.TOKEN_LAST_USED_RESOLUTION)
+    if token.last_used_at is None or now - token.last_used_at >= resolution:
+        APIToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

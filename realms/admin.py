@@ -1,0 +1,40 @@
+"""Django admin for realms. Realm users and groups are read-only here: only the IdP (SCIM) changes them."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import Realm, RealmGroup, RealmUser
+
+
+@admin.register(Realm)
+class RealmAdmin(admin.ModelAdmin):
+    list_display = ("name", "backend", "scim_enabled", "enabled_for_login", "created_at")
+    list_filter = ("backend", "scim_enabled", "enabled_for_login")
+    search_fields = ("name",)
+    readonly_fields = ("uuid", "created_at", "updated_at")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(RealmUser)
+class RealmUserAdmin(ReadOnlyAdmin):
+    list_display = ("username", "realm", "active", "external_id", "updated_at")
+    list_filter = ("realm", "active")
+    search_fields = ("username", "external_id", "given_name", "family_name")
+    list_select_related = ("realm",)
+
+
+@admin.register(RealmGroup)
+class RealmGroupAdmin(ReadOnlyAdmin):
+    list_display = ("display_name", "realm", "external_id", "updated_at")
+    list_filter = ("realm",)
+    search_fields = ("display_name", "external_id")
+    list_select_related = ("realm",)

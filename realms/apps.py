@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RealmsConfig(AppConfig):
+    name = "realms"
+    verbose_name = "Realms"
+    default_auto_field = "django.db.models.BigAutoField"

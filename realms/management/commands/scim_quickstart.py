@@ -1,0 +1,43 @@
+"""Everything Okta's Provisioning tab needs, in one command."""
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from realms import services, urls_helpers
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or reuse an Okta realm with SCIM enabled, a group with the eight realmuser/realmgroup permissions, "
+        "a service account in it, and issue a fresh API token."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--realm", required=True, metavar="NAME")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object on stdout.")
+
+    def handle(self, *args, **options) -> None:
+        try:
+            result = services.scim_quickstart(options["realm"])
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from None
+        data = {
+            "realm_uuid": str(result.realm.pk),
+            "realm_name": result.realm.name,
+            "scim_root_url": urls_helpers.scim_root_url(result.realm.pk),
+            "group": result.group.name,
+            "service_account": result.service_account.username,
+            "token": result.token,
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(data))
+            return
+        self.stdout.write(f"Realm {data['realm_name']} {'created' if result.realm_created else 'reused'}.")
+        self.stdout.write(f"Group {data['group']} and service account {data['service_account']} ready.")
+        self.stdout.write("In Okta's Provisioning tab:")
+        self.stdout.write(f"  SCIM connector base URL: {data['scim_root_url']}")
+        self.stdout.write("  Unique identifier field for users: userName")
+        self.stdout.write("  Authentication mode: HTTP Header")
+        self.stdout.write(f"  Authorization (Bearer) token, shown once: {data['token']}")

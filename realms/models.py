@@ -1,0 +1,170 @@
+"""Identity realms and what identity providers push into them.
+
+Realm users and groups keep two things: indexed columns for what is looked up and sorted (userName, externalId,
+active, displayName, names, emails), and `attributes`, the whole SCIM representation as the IdP sent it (core,
+enterprise and custom extensions), so nothing an IdP sends is lost. The columns are derived from `attributes` by
+the services; views never write either directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+from .conf import app_settings
+
+
+def default_login_session_expiry() -> int:
+    return app_settings.DEFAULT_LOGIN_SESSION_EXPIRY
+
+
+class Realm(models.Model):
+    class Backend(models.TextChoices):
+        OKTA = "okta", "Okta"
+
+    uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255, unique=True)
+    backend = models.CharField(max_length=32, choices=Backend.choices, default=Backend.OKTA)
+    enabled_for_login = models.BooleanField(
+        default=False,
+        help_text="Offer 'Sign in with <realm>' on the console login page (needs the IdP metadata).",
+    )
+    scim_enabled = models.BooleanField(
+        "SCIM enabled", default=False, help_text="Accept users and groups pushed by the IdP over SCIM 2.0."
+    )
+    # SAML settings of the Okta application
+    idp_metadata = models.TextField(
+        "IdP metadata", blank=True, help_text="The SAML IdP metadata XML of the Okta application."
+    )
+    allow_idp_initiated_login = models.BooleanField("allow IdP-initiated login", default=True)
+    login_session_expiry = models.PositiveIntegerField(
+        default=default_login_session_expiry,
+        help_text="Lifetime in seconds of a console session opened through this realm.",
+    )
+    # Claim mappings: SAML attribute names of the assertion
+    username_claim = models.CharField(max_length=255, default="username")
+    email_claim = models.CharField(max_length=255, blank=True, default="email")
+    first_name_claim = models.CharField(max_length=255, blank=True, default="first_name")
+    last_name_claim = models.CharField(max_length=255, blank=True, default="last_name")
+    full_name_claim = models.CharField(max_length=255, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def pk_str(self) -> str:
+        return str(self.pk)
+
+
+class RealmUser(models.Model):
+    """A user pushed by an IdP (SCIM User resource, RFC 7643 §4.1) or created at SAML sign-in."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="users")
+    username = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    active = models.BooleanField(default=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    given_name = models.CharField(max_length=255, blank=True)
+    family_name = models.CharField(max_length=255, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    version = models.PositiveBigIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "realm user"
+        constraints = [
+            # RFC 7643 §4.1.1: userName is caseExact false and unique within the realm.
+            models.UniqueConstraint(F("realm"), Lower("username"), name="realmuser_unique_username_ci"),
+            models.UniqueConstraint(
+                fields=["realm", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="realmuser_unique_external_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["realm", "created_at", "id"], name="realmuser_realm_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def full_name(self) -> str:
+        name = self.attributes.get("name") if isinstance(self.attributes, dict) else None
+        if isinstance(name, dict) and isinstance(name.get("formatted"), str) and name["formatted"]:
+            return name["formatted"]
+        return " ".join(p for p in (self.given_name, self.family_name) if p) or self.display_name
+
+
+class RealmEmail(models.Model):
+    """Indexed copy of a realm user's emails (the SCIM `emails` attribute) for lookups and filters."""
+
+    user = models.ForeignKey(RealmUser, on_delete=models.CASCADE, related_name="emails")
+    value = models.CharField(max_length=320)
+    type = models.CharField(max_length=64, blank=True)
+    primary = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "realm email"
+        indexes = [models.Index(Lower("value"), name="realmemail_value_ci")]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class RealmGroup(models.Model):
+    """A group pushed by an IdP (SCIM Group resource, RFC 7643 §4.2)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="groups")
+    display_name = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    version = models.PositiveBigIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    members = models.ManyToManyField(RealmUser, through="RealmGroupMembership", related_name="groups")
+
+    class Meta:
+        verbose_name = "realm group"
+        constraints = [
+            models.UniqueConstraint(F("realm"), Lower("display_name"), name="realmgroup_unique_display_name_ci"),
+            models.UniqueConstraint(
+                fields=["realm", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="realmgroup_unique_external_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["realm", "created_at", "id"], name="realmgroup_realm_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class RealmGroupMembership(models.Model):
+    group = models.ForeignKey(RealmGroup, on_delete=models.CASCADE, related_name="memberships", db_index=False)
+    user = models.ForeignKey(RealmUser, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "realm group membership"
+        constraints = [
+            # (group, user) order also serves "members of a group" lookups.
+            models.UniqueConstraint(fields=["group", "user"], name="realmgroupmembership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.group_id}"

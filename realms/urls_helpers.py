@@ -1,0 +1,39 @@
+"""Absolute URLs of a realm (SCIM root, SAML endpoints), inside or outside a request."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+from .conf import app_settings
+
+
+def base_url(request: HttpRequest | None = None) -> str:
+    """PUBLIC_BASE_URL when set (stable SAML entity ids behind proxies), else the request's, else the default."""
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL
+    if request is not None:
+        return f"{request.scheme}://{request.get_host()}"
+    return app_settings.DEFAULT_BASE_URL.rstrip("/")
+
+
+def absolute(path: str, request: HttpRequest | None = None) -> str:
+    return f"{base_url(request)}{path}"
+
+
+def scim_root_path(realm_pk) -> str:
+    # Shown without a trailing slash: Okta has trouble with a root URL ending in one (idp-notes).
+    return reverse("scim:root", kwargs={"realm_pk": realm_pk}).rstrip("/")
+
+
+def scim_root_url(realm_pk, request: HttpRequest | None = None) -> str:
+    return absolute(scim_root_path(realm_pk), request)
+
+
+def saml_metadata_url(realm_pk, request: HttpRequest | None = None) -> str:
+    return absolute(reverse("realms:saml_metadata", kwargs={"pk": realm_pk}), request)
+
+
+def saml_acs_url(realm_pk, request: HttpRequest | None = None) -> str:
+    return absolute(reverse("realms:saml_acs", kwargs={"pk": realm_pk}), request)
