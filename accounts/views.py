@@ -16,6 +16,8 @@ from .models import APIToken, ServiceAccount
 
 
 class ConsoleMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """Console page: login required, a Django permission required (403 without it), section and breadcrumbs."""
+
     section = "service_accounts"
 
     def get_context_data(self, **kwargs):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -14,23 +13,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
+from accounts.views import ConsoleMixin
+
 from . import urls_helpers
 from .forms import RealmForm
 from .models import Realm, RealmGroup, RealmUser
 from .saml import sp_metadata_xml
 
 
-class RealmConsoleMixin(LoginRequiredMixin, PermissionRequiredMixin):
+class RealmConsoleMixin(ConsoleMixin):
     section = "realms"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["section"] = self.section
-        context["breadcrumbs"] = self.get_breadcrumbs()
-        return context
-
-    def get_breadcrumbs(self) -> list[tuple[str, str | None]]:
-        return []
 
 
 class RealmChildMixin(RealmConsoleMixin):
