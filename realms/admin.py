@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Realm, RealmGroup, RealmUser
+from .models import AuditEvent, Realm, RealmGroup, RealmUser
 
 
 @admin.register(Realm)
@@ -38,3 +38,17 @@ class RealmGroupAdmin(ReadOnlyAdmin):
     list_filter = ("realm",)
     search_fields = ("display_name", "external_id")
     list_select_related = ("realm",)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit trail is append-only: nobody adds, edits or deletes events here."""
+
+    list_display = ("created_at", "realm", "action", "resource_type", "resource_repr", "actor_username", "token_hint")
+    list_filter = ("action", "resource_type", "realm")
+    search_fields = ("resource_repr", "resource_id", "actor_username")
+    list_select_related = ("realm",)
+    date_hierarchy = "created_at"
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

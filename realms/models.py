@@ -168,3 +168,43 @@ class RealmGroupMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.group_id}"
+
+
+class AuditEvent(models.Model):
+    """An identity change: every SCIM write, and later role changes. Append-only (no update or delete anywhere)."""
+
+    class Action(models.TextChoices):
+        USER_CREATED = "user.created", "User created"
+        USER_UPDATED = "user.updated", "User updated"
+        USER_DEACTIVATED = "user.deactivated", "User deactivated"
+        USER_REACTIVATED = "user.reactivated", "User reactivated"
+        USER_DELETED = "user.deleted", "User deleted"
+        GROUP_CREATED = "group.created", "Group created"
+        GROUP_UPDATED = "group.updated", "Group updated"
+        GROUP_DELETED = "group.deleted", "Group deleted"
+        GROUP_MEMBERS_CHANGED = "group.members_changed", "Group membership changed"
+
+    realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    token_hint = models.CharField(max_length=8, blank=True, help_text="Last characters of the API token used.")
+    source = models.CharField(max_length=16, default="scim")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    resource_type = models.CharField(max_length=16)
+    resource_id = models.CharField(max_length=64)
+    resource_repr = models.CharField(max_length=255, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "audit event"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["realm", "-created_at"], name="auditevent_realm_created"),
+            models.Index(fields=["resource_id", "-created_at"], name="auditevent_resource"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.resource_repr or self.resource_id}"

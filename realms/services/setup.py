@@ -1,4 +1,4 @@
-"""Typed functions that change identity state. Views, commands and the SCIM layer call these."""
+"""Realm set-up: realms, the SCIM permission group, the quickstart."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import transaction
 from accounts import services as account_services
 from accounts.models import ServiceAccount
 
-from .models import Realm
+from ..models import Realm
 
 # The eight permissions a SCIM service account needs (RFC 7644 verbs mapped to Django's model permissions).
 SCIM_PERMISSION_CODENAMES = [

@@ -1,0 +1,65 @@
+"""Media types of the SCIM API (RFC 7644 §3.1 and §8.1): application/scim+json, and application/json too.
+
+Okta sends `application/scim+json; charset=utf-8` but its own test suite posts `application/json`; both parse.
+Responses are always `application/scim+json`, whatever the Accept header says: a SCIM client that asks for
+something else still gets a body it can read, rather than a 406.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+
+from .errors import InvalidSyntax
+
+
+class SCIMRenderer(JSONRenderer):
+    media_type = "application/scim+json"
+    format = "scim"
+    charset = None
+
+
+class SCIMJSONParser(JSONParser):
+    media_type = "application/scim+json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        """Strict JSON (no NaN or Infinity), a clear detail on errors, and no 500 on absurdly deep nesting."""
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", "utf-8")
+        try:
+            raw = stream.read() if stream is not None else b""
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            raise InvalidSyntax(f"The request body is not valid {encoding} text.") from None
+        if not text.strip():
+            raise InvalidSyntax("The request body is empty; a JSON object was expected.")
+        try:
+            return json.loads(text, parse_constant=_reject_constant)
+        except RecursionError:
+            raise InvalidSyntax("The request body is nested too deeply.") from None
+        except ValueError as exc:
+            raise InvalidSyntax(f"The request body is not valid JSON: {exc}.") from None
+
+
+class PlainJSONParser(SCIMJSONParser):
+    media_type = "application/json"
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class SCIMContentNegotiation(BaseContentNegotiation):
+    def select_parser(self, request, parsers):
+        content_type = (request.content_type or "").split(";")[0].strip().lower()
+        for parser in parsers:
+            if parser.media_type == content_type:
+                return parser
+        return None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type

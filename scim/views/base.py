@@ -1,0 +1,306 @@
+"""What every SCIM view shares: token authentication, permissions, media types, errors, the realm, paging."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.authentication import APITokenAuthentication
+from realms import urls_helpers
+from realms.models import Realm
+from realms.services import Actor
+
+from ..conf import app_settings
+from ..errors import (
+    InvalidFilter,
+    InvalidSyntax,
+    InvalidValue,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    scim_exception_handler,
+)
+from ..filters import FilterSyntaxError, parse_attr_path, parse_filter
+from ..filters.compiler import FilterCompileError, compile_filter, compile_sort
+from ..negotiation import PlainJSONParser, SCIMContentNegotiation, SCIMJSONParser, SCIMRenderer
+from ..permissions import SCIMPermission
+from ..selection import Selection, apply_selection, parse_selection
+
+
+class SCIMView(APIView):
+    authentication_classes = [APITokenAuthentication]
+    permission_classes = [SCIMPermission]
+    renderer_classes = [SCIMRenderer]
+    parser_classes = [SCIMJSONParser, PlainJSONParser]
+    content_negotiation_class = SCIMContentNegotiation
+    throttle_classes: list = []
+    scim_model: str | None = None  # "realmuser" / "realmgroup"; None for discovery
+    is_search = False
+
+    realm: Realm
+
+    def get_exception_handler(self):
+        return scim_exception_handler
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)  # authentication (401), permissions (403)
+        self._check_body_size(request)
+        realm = Realm.objects.filter(pk=kwargs.get("realm_pk"), scim_enabled=True).first()
+        if realm is None:
+            raise NotFound("No realm with SCIM enabled at this URL: check the SCIM connector base URL.")
+        self.realm = realm
+        if request.method in {"POST", "PUT", "PATCH"} and not self._has_body(request):
+            raise InvalidSyntax("The request body is empty; a JSON object was expected.")
+        self.root_url = urls_helpers.scim_root_url(realm.pk, request)
+
+    def _check_body_size(self, request: Request) -> None:
+        limit = app_settings.MAX_BODY_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            raise PayloadTooLarge(f"The request body is {length} bytes; the limit is {limit} bytes.")
+
+    @staticmethod
+    def _has_body(request: Request) -> bool:
+        try:
+            return int(request.META.get("CONTENT_LENGTH") or 0) > 0 or "HTTP_TRANSFER_ENCODING" in request.META
+        except ValueError:
+            return True
+
+    def actor(self) -> Actor:
+        token = self.request.auth
+        return Actor(user=self.request.user, token_hint=getattr(token, "hint", ""))
+
+    def location(self, endpoint: str, resource_id: Any = None) -> str:
+        return f"{self.root_url}/{endpoint}" + (f"/{resource_id}" if resource_id is not None else "")
+
+
+# ------------------------------------------------------------------------------------------ query parameters
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The parameters of a list or .search request (RFC 7644 §3.4.2, §3.4.3)."""
+
+    filter: Any
+    start_index: int
+    count: int
+    sort_by: Any
+    descending: bool
+    selection: Selection
+
+
+def _parse_int(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidValue(f"'{name}' must be an integer.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d{1,18}\s*", value):
+        return int(value)
+    raise InvalidValue(f"'{name}' must be an integer, not {str(value)[:40]!r}.")
+
+
+def _as_csv(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ",".join(value)
+    if isinstance(value, str):
+        return value
+    raise InvalidValue(f"'{name}' must be a list of attribute names.")
+
+
+def parse_list_query(params: dict[str, Any]) -> ListQuery:
+    """Parse and check paging, filter, sort and attribute selection; clamp what the RFC says to clamp."""
+    lowered = {k.lower(): v for k, v in params.items()}
+    filter_text = lowered.get("filter")
+    expr = None
+    if filter_text is not None:
+        if not isinstance(filter_text, str):
+            raise InvalidFilter("'filter' must be a string.")
+        if filter_text.strip():
+            try:
+                expr = parse_filter(
+                    filter_text,
+                    max_length=app_settings.MAX_FILTER_LENGTH,
+                    max_depth=app_settings.MAX_FILTER_DEPTH,
+                )
+            except FilterSyntaxError as exc:
+                raise InvalidFilter(f"Invalid filter: {exc}.") from None
+    # RFC 7644 §3.4.2.4: a startIndex below 1 is 1; a negative count is 0; count above the maximum is capped.
+    start_index = max(1, _parse_int(lowered.get("startindex"), "startIndex") or 1)
+    count = _parse_int(lowered.get("count"), "count")
+    count = app_settings.DEFAULT_COUNT if count is None else max(0, count)
+    count = min(count, app_settings.MAX_COUNT)
+    sort_by = None
+    sort_text = lowered.get("sortby")
+    if sort_text is not None:
+        if not isinstance(sort_text, str):
+            raise InvalidValue("'sortBy' must be an attribute name.")
+        try:
+            sort_by = parse_attr_path(sort_text, max_length=512) if sort_text.strip() else None
+        except FilterSyntaxError as exc:
+            raise InvalidValue(f"Invalid sortBy: {exc}.") from None
+    sort_order = lowered.get("sortorder")
+    if sort_order is not None and (
+        not isinstance(sort_order, str) or sort_order.lower() not in {"ascending", "descending"}
+    ):
+        raise InvalidValue("'sortOrder' must be 'ascending' or 'descending'.")
+    selection = parse_selection(
+        _as_csv(lowered.get("attributes"), "attributes"),
+        _as_csv(lowered.get("excludedattributes"), "excludedAttributes"),
+    )
+    return ListQuery(
+        filter=expr,
+        start_index=start_index,
+        count=count,
+        sort_by=sort_by,
+        descending=isinstance(sort_order, str) and sort_order.lower() == "descending",
+        selection=selection,
+    )
+
+
+def list_response(resources: list[dict], total: int, start_index: int) -> dict[str, Any]:
+    """RFC 7644 §3.4.2: ListResponse, with integer paging fields and itemsPerPage the number returned."""
+    return {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }
+
+
+# ------------------------------------------------------------------------------------------ ETags (RFC 7644 §3.14)
+
+
+_ETAG_RE = re.compile(r'\s*(?:W/)?"?([0-9]{1,18})"?\s*')
+
+
+def _versions(header: str) -> set[int] | None:
+    """The versions an If-Match/If-None-Match header names; None for '*'. Unparsable tags match nothing."""
+    if header.strip() == "*":
+        return None
+    versions = set()
+    for part in header.split(","):
+        match = _ETAG_RE.fullmatch(part)
+        if match:
+            versions.add(int(match.group(1)))
+    return versions
+
+
+def if_match_version(request: HttpRequest, current: int) -> int | None:
+    """Check If-Match before a write; return the version the write must still find (checked under lock)."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    versions = _versions(header)
+    if versions is None:
+        return None
+    if current not in versions:
+        raise PreconditionFailed(f'If-Match does not match the current version W/"{current}".')
+    return current
+
+
+def not_modified(request: HttpRequest, current: int) -> bool:
+    header = request.headers.get("If-None-Match")
+    if header is None:
+        return False
+    versions = _versions(header)
+    return versions is None or current in versions
+
+
+def with_etag(response: Response, version: int) -> Response:
+    response["ETag"] = f'W/"{version}"'
+    return response
+
+
+# ------------------------------------------------------------------------------------------ resources
+
+
+class ResourceMixin:
+    """Reading User or Group resources: one object, or a filtered, sorted page with its related values.
+
+    `related` is the multi-valued attribute loaded from memberships (a user's `groups`, a group's `members`):
+    one query for a whole page, and none when attribute selection leaves it out.
+    """
+
+    resource_type: str  # "User" / "Group"
+    endpoint: str  # "Users" / "Groups"
+    model: Any
+    core_urn: str
+    related: str
+
+    def related_values(self, ids: list[Any]) -> dict[Any, list[tuple[Any, str, str]]]:
+        raise NotImplementedError
+
+    def render(self, obj: Any, location: str, related: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def represent(self, obj: Any, selection: Selection | None = None, related: Any = None) -> dict[str, Any]:
+        selection = selection or Selection()
+        if related is None and selection.wants(self.related):
+            related = self.related_values([obj.pk]).get(obj.pk, [])
+        representation = self.render(obj, self.location(self.endpoint, obj.pk), related)
+        return apply_selection(representation, selection, self.core_urn)
+
+    def get_object(self, resource_id: str) -> Any:
+        try:
+            pk = uuid.UUID(resource_id)
+        except ValueError:
+            pk = None
+        obj = self.model.objects.filter(realm=self.realm, pk=pk).first() if pk else None
+        if obj is None:
+            raise NotFound(f"No {self.resource_type.lower()} with id '{resource_id[:80]}' in this realm.")
+        return obj
+
+    def selection(self, request: Request) -> Selection:
+        params = {k: v for k, v in request.query_params.items() if "attributes" in k.lower()}
+        return parse_list_query(params).selection
+
+    def search(self, params: dict[str, Any]) -> Response:
+        query = parse_list_query(params)
+        queryset = self.model.objects.filter(realm=self.realm)
+        try:
+            if query.filter is not None:
+                queryset = queryset.filter(compile_filter(query.filter, self.resource_type))
+            ordering = (
+                compile_sort(query.sort_by, self.resource_type, descending=query.descending)
+                if query.sort_by
+                else ["created_at", "id"]
+            )
+        except FilterCompileError as exc:
+            raise InvalidFilter(f"Invalid filter: {exc}.") from None
+        total = queryset.count()
+        objects: list[Any] = []
+        if query.count and query.start_index <= total:
+            start = query.start_index - 1
+            objects = list(queryset.order_by(*ordering)[start : start + query.count])
+        wanted = query.selection.wants(self.related)
+        related = self.related_values([o.pk for o in objects]) if objects and wanted else {}
+        resources = [self.represent(o, query.selection, related.get(o.pk, []) if wanted else None) for o in objects]
+        return Response(list_response(resources, total, query.start_index))
+
+    def search_request(self, request: Request) -> Response:
+        """POST /.search (RFC 7644 §3.4.3): the query in a SearchRequest body; needs the view permission."""
+        body = request.data
+        if not isinstance(body, dict):
+            raise InvalidValue("The .search body must be a SearchRequest object.", scim_type="invalidSyntax")
+        return self.search({k: v for k, v in body.items() if k != "schemas"})
+
+    def get_one(self, request: Request, resource_id: str) -> Response:
+        obj = self.get_object(resource_id)
+        if not_modified(request, obj.version):
+            return with_etag(Response(status=304), obj.version)
+        return with_etag(Response(self.represent(obj, self.selection(request))), obj.version)

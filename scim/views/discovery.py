@@ -1,0 +1,130 @@
+"""Discovery endpoints (RFC 7644 §4): ServiceProviderConfig, ResourceTypes, Schemas; and the endpoints we do not
+serve (Bulk, /Me, the root), answered with SCIM errors rather than HTML.
+
+What ServiceProviderConfig advertises is derived from the handlers that exist (`implemented_features`), and a
+test exercises each advertised feature, so the document cannot promise what the server does not do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import schemas as S
+from ..conf import app_settings
+from ..errors import NotFound, NotImplementedSCIM, SCIMError
+from .base import SCIMView, list_response, not_modified, with_etag
+from .groups import GroupDetailView, GroupListView, GroupSearchView
+from .users import UserDetailView, UserListView, UserSearchView
+
+
+class DiscoveryForbidden(SCIMError):
+    status = 403
+
+
+def implemented_features() -> dict[str, bool]:
+    return {
+        "patch": all(hasattr(view, "patch") for view in (UserDetailView, GroupDetailView)),
+        "bulk": False,  # no /Bulk handler (BulkView answers 501)
+        "filter": all(hasattr(view, "search") for view in (UserListView, GroupListView)),
+        "changePassword": False,  # passwords are never stored
+        "sort": all(hasattr(view, "search") for view in (UserListView, GroupListView)),
+        "etag": hasattr(UserDetailView, "get") and not_modified is not None,
+        "search": all(hasattr(view, "post") for view in (UserSearchView, GroupSearchView)),
+    }
+
+
+class DiscoveryView(SCIMView):
+    scim_model = None
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        # RFC 7644 §4: filtering discovery resources is not supported; 403 is the RFC's answer.
+        if any(key.lower() == "filter" for key in request.query_params):
+            raise DiscoveryForbidden("Filtering is not supported on discovery endpoints (RFC 7644 §4).")
+
+
+class ServiceProviderConfigView(DiscoveryView):
+    def get(self, request: Request, realm_pk) -> Response:
+        features = implemented_features()
+        document = {
+            "schemas": [S.SERVICE_PROVIDER_CONFIG_URN],
+            "patch": {"supported": features["patch"]},
+            "bulk": {"supported": features["bulk"], "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"supported": features["filter"], "maxResults": app_settings.MAX_COUNT},
+            "changePassword": {"supported": features["changePassword"]},
+            "sort": {"supported": features["sort"]},
+            "etag": {"supported": features["etag"]},
+            "authenticationSchemes": [
+                {
+                    "type": "oauthbearertoken",
+                    "name": "Bearer token",
+                    "description": "The API token of a service account: 'Authorization: Bearer <token>'.",
+                    "primary": True,
+                }
+            ],
+            "meta": {
+                "resourceType": "ServiceProviderConfig",
+                "location": self.location("ServiceProviderConfig"),
+            },
+        }
+        return Response(document)
+
+
+class ResourceTypesView(DiscoveryView):
+    def get(self, request: Request, realm_pk, resource_type: str | None = None) -> Response:
+        types = S.RESOURCE_TYPES
+        if resource_type is not None:
+            found = next((t for key, t in types.items() if key.lower() == resource_type.lower()), None)
+            if found is None:
+                raise NotFound(f"No resource type '{resource_type[:80]}'; this server has User and Group.")
+            return Response(found.to_representation(self.location("ResourceTypes", found.id)))
+        resources = [t.to_representation(self.location("ResourceTypes", t.id)) for t in types.values()]
+        return Response(list_response(resources, len(resources), 1))
+
+
+class SchemasView(DiscoveryView):
+    def get(self, request: Request, realm_pk, urn: str | None = None) -> Response:
+        if urn is not None:
+            schema = S.get_schema(urn)
+            if schema is None:
+                raise NotFound(f"No schema '{urn[:200]}' on this server.")
+            return Response(schema.to_representation(self.location("Schemas", schema.id)))
+        resources = [s.to_representation(self.location("Schemas", s.id)) for s in S.ALL_SCHEMAS.values()]
+        return Response(list_response(resources, len(resources), 1))
+
+
+class BulkView(DiscoveryView):
+    def post(self, request: Request, realm_pk) -> Response:
+        raise NotImplementedSCIM("Bulk operations are not supported (see ServiceProviderConfig).")
+
+
+class MeView(DiscoveryView):
+    def get(self, request: Request, realm_pk) -> Response:
+        raise NotImplementedSCIM("/Me is not supported: API tokens belong to service accounts, not realm users.")
+
+    post = put = patch = delete = get
+
+
+class NotFoundView(DiscoveryView):
+    """Any other path under the SCIM root: a SCIM 404, never an HTML page or a redirect."""
+
+    def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise NotFound(f"No SCIM endpoint at {request.path}; see /ServiceProviderConfig, /Users and /Groups.")
+
+    get = post = put = patch = delete = _not_found
+
+
+__all__ = [
+    "BulkView",
+    "MeView",
+    "NotFoundView",
+    "ResourceTypesView",
+    "SchemasView",
+    "ServiceProviderConfigView",
+    "implemented_features",
+    "not_modified",
+    "with_etag",
+]

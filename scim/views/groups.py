@@ -1,0 +1,119 @@
+"""/Groups (RFC 7644 §3.3 to §3.6, RFC 7643 §4.2). Members are users of the same realm."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from realms import services
+from realms.models import RealmGroup, RealmGroupMembership
+
+from .. import schemas as S
+from ..filters import AttrPath
+from ..patch import apply_patch
+from ..resources import GROUP_EXTENSIONS, group_data_from_attributes, normalize_resource, parse_group, render_group
+from ..selection import Selection
+from .base import ResourceMixin, SCIMView, if_match_version, with_etag
+from .users import raise_identity_error
+
+_MEMBERS = (AttrPath(None, "members"),)
+
+
+class GroupMixin(ResourceMixin):
+    scim_model = "realmgroup"
+    resource_type = "Group"
+    endpoint = "Groups"
+    model = RealmGroup
+    core_urn = S.GROUP_URN
+    related = "members"
+
+    def related_values(self, ids: list[Any]) -> dict[Any, list[tuple[Any, str, str]]]:
+        """The members of these groups, in one query (none at all with excludedAttributes=members)."""
+        members: dict[Any, list[tuple[Any, str, str]]] = defaultdict(list)
+        rows = (
+            RealmGroupMembership.objects.filter(group_id__in=ids)
+            .order_by("group_id", "user__username")
+            .values_list("group_id", "user_id", "user__username")
+        )
+        for group_id, user_id, username in rows:
+            members[group_id].append((user_id, username, self.location("Users", user_id)))
+        return members
+
+    def render(self, obj: RealmGroup, location: str, related: Any) -> dict[str, Any]:
+        return render_group(obj, location, related)
+
+
+class GroupListView(GroupMixin, SCIMView):
+    def get(self, request: Request, realm_pk) -> Response:
+        return self.search(request.query_params)
+
+    def post(self, request: Request, realm_pk) -> Response:
+        data, member_ids = parse_group(request.data)
+        try:
+            group = services.create_group(self.realm, data, self.actor(), member_ids or ())
+        except services.IdentityError as exc:
+            raise_identity_error(exc)
+        response = Response(self.represent(group), status=status.HTTP_201_CREATED)
+        response["Location"] = self.location("Groups", group.pk)
+        return with_etag(response, group.version)
+
+
+class GroupSearchView(GroupMixin, SCIMView):
+    is_search = True
+
+    def post(self, request: Request, realm_pk) -> Response:
+        return self.search_request(request)
+
+
+class GroupDetailView(GroupMixin, SCIMView):
+    def get(self, request: Request, realm_pk, resource_id: str) -> Response:
+        return self.get_one(request, resource_id)
+
+    def put(self, request: Request, realm_pk, resource_id: str) -> Response:
+        """RFC 7644 §3.5.1: replace, members included (Okta's App Integration Wizard apps rename and change
+        membership this way); only the difference with the current members is written."""
+        group = self.get_object(resource_id)
+        expected = if_match_version(request, group.version)
+        data, member_ids = parse_group(request.data)
+        membership = services.MembershipChange(replace_ids=tuple(member_ids or ()))
+        try:
+            group = services.update_group(group, self.actor(), data, membership, expected_version=expected)
+        except services.IdentityError as exc:
+            raise_identity_error(exc)
+        return with_etag(Response(self.represent(group, self.selection(request))), group.version)
+
+    def patch(self, request: Request, realm_pk, resource_id: str) -> Response:
+        """RFC 7644 §3.5.2. The response omits `members` unless asked for (attributes=members), so that a
+        membership change costs time in proportion to the change, not to the size of the group."""
+        group = self.get_object(resource_id)
+        expected = if_match_version(request, group.version)
+        document = dict(group.attributes) if isinstance(group.attributes, dict) else {}
+        document["displayName"] = group.display_name
+        if group.external_id:
+            document["externalId"] = group.external_id
+        new_document, membership = apply_patch(document, request.data, S.GROUP_SCHEMA, GROUP_EXTENSIONS)
+        attributes = normalize_resource(new_document, S.GROUP_SCHEMA, GROUP_EXTENSIONS, skip=("members",))
+        data = group_data_from_attributes(attributes)
+        if attributes == normalize_resource(document, S.GROUP_SCHEMA, GROUP_EXTENSIONS, skip=("members",)):
+            data = None  # only members change (Okta re-sends the same name with every membership update)
+        try:
+            group = services.update_group(group, self.actor(), data, membership, expected_version=expected)
+        except services.IdentityError as exc:
+            raise_identity_error(exc)
+        selection = self.selection(request)
+        if selection.include is None:
+            selection = Selection(include=None, exclude=(*selection.exclude, *_MEMBERS))
+        return with_etag(Response(self.represent(group, selection)), group.version)
+
+    def delete(self, request: Request, realm_pk, resource_id: str) -> Response:
+        group = self.get_object(resource_id)
+        expected = if_match_version(request, group.version)
+        try:
+            services.delete_group(group, self.actor(), expected_version=expected)
+        except services.IdentityError as exc:
+            raise_identity_error(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,121 @@
+"""/Users (RFC 7644 §3.3 to §3.6, RFC 7643 §4.1)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from realms import services
+from realms.models import RealmGroupMembership, RealmUser
+
+from .. import schemas as S
+from ..errors import InvalidValue, PreconditionFailed, Uniqueness
+from ..patch import apply_patch
+from ..resources import USER_EXTENSIONS, normalize_resource, parse_user, render_user, user_data_from_attributes
+from .base import ResourceMixin, SCIMView, if_match_version, with_etag
+
+
+def raise_identity_error(exc: services.IdentityError):
+    """Map the realm services' errors to SCIM errors (RFC 7644 §3.12)."""
+    if isinstance(exc, services.UniquenessError):
+        raise Uniqueness(str(exc)) from None
+    if isinstance(exc, services.VersionMismatch):
+        raise PreconditionFailed(str(exc)) from None
+    raise InvalidValue(str(exc)) from None
+
+
+class UserMixin(ResourceMixin):
+    scim_model = "realmuser"
+    resource_type = "User"
+    endpoint = "Users"
+    model = RealmUser
+    core_urn = S.USER_URN
+    related = "groups"
+
+    def related_values(self, ids: list[Any]) -> dict[Any, list[tuple[Any, str, str]]]:
+        """The groups of these users, in one query."""
+        groups: dict[Any, list[tuple[Any, str, str]]] = defaultdict(list)
+        rows = (
+            RealmGroupMembership.objects.filter(user_id__in=ids)
+            .order_by("group__display_name", "group_id")
+            .values_list("user_id", "group_id", "group__display_name")
+        )
+        for user_id, group_id, display in rows:
+            groups[user_id].append((group_id, display, self.location("Groups", group_id)))
+        return groups
+
+    def render(self, obj: RealmUser, location: str, related: Any) -> dict[str, Any]:
+        return render_user(obj, location, related)
+
+
+class UserListView(UserMixin, SCIMView):
+    def get(self, request: Request, realm_pk) -> Response:
+        return self.search(request.query_params)
+
+    def post(self, request: Request, realm_pk) -> Response:
+        data = parse_user(request.data)
+        try:
+            user = services.create_user(self.realm, data, self.actor())
+        except services.IdentityError as exc:
+            raise_identity_error(exc)
+        response = Response(self.represent(user, related=[]), status=status.HTTP_201_CREATED)
+        response["Location"] = self.location("Users", user.pk)
+        return with_etag(response, user.version)
+
+
+class UserSearchView(UserMixin, SCIMView):
+    is_search = True
+
+    def post(self, request: Request, realm_pk) -> Response:
+        return self.search_request(request)
+
+
+class UserDetailView(UserMixin, SCIMView):
+    def get(self, request: Request, realm_pk, resource_id: str) -> Response:
+        return self.get_one(request, resource_id)
+
+    def put(self, request: Request, realm_pk, resource_id: str) -> Response:
+        """RFC 7644 §3.5.1: replace. readOnly attributes sent back (id, meta, groups) and password are ignored."""
+        user = self.get_object(resource_id)
+        expected = if_match_version(request, user.version)
+        data = parse_user(request.data)
+        return self._replace(user, data, expected)
+
+    def patch(self, request: Request, realm_pk, resource_id: str) -> Response:
+        user = self.get_object(resource_id)
+        expected = if_match_version(request, user.version)
+        document = dict(user.attributes) if isinstance(user.attributes, dict) else {}
+        document["userName"] = user.username
+        document["active"] = user.active
+        if user.external_id:
+            document["externalId"] = user.external_id
+        new_document, _ = apply_patch(document, request.data, S.USER_SCHEMA, USER_EXTENSIONS)
+        attributes = normalize_resource(new_document, S.USER_SCHEMA, USER_EXTENSIONS, skip=("groups", "password"))
+        data = user_data_from_attributes(attributes)
+        baseline = normalize_resource(document, S.USER_SCHEMA, USER_EXTENSIONS, skip=("groups", "password"))
+        if attributes == baseline:
+            return with_etag(Response(self.represent(user)), user.version)  # nothing changed: no write
+        return self._replace(user, data, expected)
+
+    def _replace(self, user: RealmUser, data: services.UserData, expected: int | None) -> Response:
+        try:
+            user = services.replace_user(user, data, self.actor(), expected_version=expected)
+        except services.IdentityError as exc:
+            raise_identity_error(exc)
+        return with_etag(Response(self.represent(user)), user.version)
+
+    def delete(self, request: Request, realm_pk, resource_id: str) -> Response:
+        user = self.get_object(resource_id)
+        expected = if_match_version(request, user.version)
+        try:
+            services.delete_user(user, self.actor(), expected_version=expected)
+        except services.IdentityError as exc:
+            raise_identity_error(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+__all__ = ["UserDetailView", "UserListView", "UserSearchView", "raise_identity_error"]
