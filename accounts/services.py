@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from .backends import prime_permissions, with_permission_names
 from .models import APIToken, ServiceAccount, User
 from .tokens import MalformedToken, check_token_format, generate_token, hash_token
 
@@ -88,7 +89,8 @@ def authenticate_token(secret: str) -> APIToken:
     except MalformedToken as exc:
         raise TokenError(f"Invalid token: {exc}.") from None
     key_hash = hash_token(secret)
-    token = APIToken.objects.select_related("user").filter(key_hash=key_hash).first()
+    # The user's permissions come with the token (one query): every API call checks one right after.
+    token = with_permission_names(APIToken.objects.select_related("user")).filter(key_hash=key_hash).first()
     if token is None:
         raise TokenError("Invalid token: unknown token.")
     now = timezone.now()
@@ -102,4 +104,5 @@ def authenticate_token(secret: str) -> APIToken:
     if token.last_used_at is None or now - token.last_used_at >= resolution:
         APIToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+    prime_permissions(token.user, token._permission_names)
     return token

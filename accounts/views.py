@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
@@ -36,7 +38,15 @@ class ServiceAccountListView(ConsoleMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return ServiceAccount.objects.prefetch_related("groups").order_by("username")
+        now = timezone.now()
+        active = Q(api_tokens__revoked_at__isnull=True) & (
+            Q(api_tokens__expires_at__isnull=True) | Q(api_tokens__expires_at__gt=now)
+        )
+        return (
+            ServiceAccount.objects.prefetch_related("groups")
+            .annotate(active_tokens=Count("api_tokens", filter=active), last_used_at=Max("api_tokens__last_used_at"))
+            .order_by("username", "pk")
+        )
 
     def get_breadcrumbs(self):
         return [("Service accounts", None)]

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "scim.middleware.SCIMRequestLogMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -119,6 +120,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     if not os.environ.get("DATABASE_URL"):
         VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# Cache: per-process memory by default; CACHE=database shares it (rate-limit counts) between workers and servers
+# through the database (run `manage.py createcachetable` once).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "realms"}
+    if os.environ.get("CACHE", "memory").strip().lower() != "database"
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "realms_cache"}
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -168,6 +177,8 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.SecretSafeExceptionReporterFilter"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.APITokenAuthentication"],

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from accounts.api import WhoAmIView
 from accounts.forms import ConsoleAuthenticationForm
+from realms.views_saml import ConsoleLoginView
 
 from . import views
 
@@ -12,7 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        ConsoleLoginView.as_view(
             template_name="login.html",
             authentication_form=ConsoleAuthenticationForm,
             redirect_authenticated_user=True,

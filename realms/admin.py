@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import AuditEvent, Realm, RealmGroup, RealmUser
+from .models import AuditEvent, ConsoleUserLink, Realm, RealmGroup, RealmGroupRoleMapping, RealmUser
 
 
 @admin.register(Realm)
@@ -52,3 +52,26 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(RealmGroupRoleMapping)
+class RealmGroupRoleMappingAdmin(ReadOnlyAdmin):
+    """Read-only: mappings change on the realm's console page, which applies them at once and audits them."""
+
+    list_display = ("realm_group", "role", "created_at")
+    list_filter = ("realm_group__realm", "role")
+    search_fields = ("realm_group__display_name", "role__name")
+    list_select_related = ("realm_group", "role")
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(ConsoleUserLink)
+class ConsoleUserLinkAdmin(ReadOnlyAdmin):
+    """Which console user each realm user signs in as (made at SAML sign-in)."""
+
+    list_display = ("console_user", "realm_user", "realm", "deactivated_by_realm", "created_at")
+    list_filter = ("realm", "deactivated_by_realm")
+    search_fields = ("console_user__username", "realm_user__username")
+    list_select_related = ("console_user", "realm_user", "realm")

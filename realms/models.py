@@ -183,6 +183,14 @@ class AuditEvent(models.Model):
         GROUP_UPDATED = "group.updated", "Group updated"
         GROUP_DELETED = "group.deleted", "Group deleted"
         GROUP_MEMBERS_CHANGED = "group.members_changed", "Group membership changed"
+        # Console roles given by realm groups (realms.services.roles) and the console users linked to realm users
+        ROLE_MAPPING_ADDED = "role_mapping.added", "Role mapping added"
+        ROLE_MAPPING_REMOVED = "role_mapping.removed", "Role mapping removed"
+        ROLE_GRANTED = "role.granted", "Role granted"
+        ROLE_REVOKED = "role.revoked", "Role revoked"
+        CONSOLE_USER_CREATED = "console_user.created", "Console user created"
+        CONSOLE_USER_DEACTIVATED = "console_user.deactivated", "Console user deactivated"
+        CONSOLE_USER_REACTIVATED = "console_user.reactivated", "Console user reactivated"
 
     realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(
@@ -208,3 +216,114 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.resource_repr or self.resource_id}"
+
+
+# ---------------------------------------------------------------------------------------------- SAML sign-in, roles
+
+
+class ConsoleUserLink(models.Model):
+    """The console user a realm user signs in as.
+
+    Kept apart from RealmUser so that it outlives a SCIM DELETE (realm_user becomes NULL): the console user stays
+    deactivated and bound to its realm, and a user re-created later with the same userName gets it back instead of
+    colliding with it. `deactivated_by_realm` tells a deactivation made by SCIM (undone by a reactivation) from one
+    made by hand by an administrator (never undone automatically).
+    """
+
+    realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="console_links")
+    console_user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="realm_link")
+    realm_user = models.OneToOneField(
+        RealmUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="console_link"
+    )
+    deactivated_by_realm = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "console user link"
+
+    def __str__(self) -> str:
+        return f"{self.console_user_id} ↔ {self.realm_user_id}"
+
+
+class RealmGroupRoleMapping(models.Model):
+    """Members of `realm_group` hold the console role `role` (a Django group) while they are active."""
+
+    realm_group = models.ForeignKey(RealmGroup, on_delete=models.CASCADE, related_name="role_mappings")
+    role = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="realm_group_mappings")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "realm group role mapping"
+        constraints = [models.UniqueConstraint(fields=["realm_group", "role"], name="realmgrouprolemapping_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.realm_group_id} → {self.role_id}"
+
+
+class RealmGrantedRole(models.Model):
+    """A role that role mappings gave a console user: only these are ever revoked, never roles given by hand."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="realm_granted_roles")
+    role = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="+")
+    realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "realm granted role"
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="realmgrantedrole_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} holds {self.role_id}"
+
+
+class SAMLAuthnRequest(models.Model):
+    """An SP-initiated AuthnRequest waiting for its response, found again by its RelayState.
+
+    Stored server-side, not in the session: the IdP POSTs to the ACS cross-site, and a SameSite=Lax session cookie
+    is not sent with that POST. Each row is used once.
+    """
+
+    realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="+")
+    request_id = models.CharField(max_length=255, unique=True)
+    relay_state = models.CharField(max_length=64, unique=True)
+    next_url = models.CharField(max_length=2048, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "SAML authentication request"
+
+    def __str__(self) -> str:
+        return self.request_id
+
+
+class SAMLConsumedAssertion(models.Model):
+    """IDs of assertions already used to sign in, kept until they expire, so that a replayed one is refused."""
+
+    realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="+")
+    assertion_id = models.CharField(max_length=255)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "SAML consumed assertion"
+        constraints = [
+            models.UniqueConstraint(fields=["realm", "assertion_id"], name="samlconsumedassertion_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.assertion_id
+
+
+class RealmLoginSession(models.Model):
+    """The console sessions opened through a realm, so that a SCIM deactivation can end them at once."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="realm_login_sessions")
+    realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "realm login session"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} via {self.realm_id}"

@@ -6,12 +6,25 @@ import shutil
 
 from django.http import HttpRequest
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor, metadata_tostring_fix
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_UNSPECIFIED
 
+from accounts.conf import AppSettings
+
 from . import urls_helpers
 from .models import Realm
+
+# Settings of SAML sign-in, in the REALMS dict (read on each access, like realms.conf).
+app_settings = AppSettings(
+    "REALMS",
+    {
+        "SAML_ACCEPTED_TIME_DIFF": 60,
+        # How long an SP-initiated AuthnRequest waits for its response, in seconds.
+        "SAML_REQUEST_LIFETIME": 600,
+    },
+)
 
 
 def xmlsec_binary() -> str | None:
@@ -37,6 +50,8 @@ def sp_settings(realm: Realm, request: HttpRequest | None = None) -> dict:
             }
         },
         "allow_unknown_attributes": True,
+        # Clock skew tolerated between the IdP and us when checking NotBefore/NotOnOrAfter, in seconds.
+        "accepted_time_diff": app_settings.SAML_ACCEPTED_TIME_DIFF,
     }
     binary = xmlsec_binary()
     if binary:
@@ -55,10 +70,15 @@ def sp_config(realm: Realm, request: HttpRequest | None = None, *, with_idp: boo
     return config
 
 
+def sp_client(realm: Realm, request: HttpRequest | None = None) -> Saml2Client:
+    """A pysaml2 SP client for the realm, with the realm's IdP metadata loaded (signature checks use its certs)."""
+    return Saml2Client(config=sp_config(realm, request))
+
+
 def sp_metadata_xml(realm: Realm, request: HttpRequest | None = None) -> str:
     config = sp_config(realm, request, with_idp=False)
     descriptor = entity_descriptor(config)
     return metadata_tostring_fix(descriptor, {"xs": "http://www.w3.org/2001/XMLSchema"}, None).decode("utf-8")
 
 
-__all__ = ["BINDING_HTTP_POST", "BINDING_HTTP_REDIRECT", "sp_config", "sp_metadata_xml", "sp_settings"]
+__all__ = ["BINDING_HTTP_POST", "BINDING_HTTP_REDIRECT", "sp_client", "sp_config", "sp_metadata_xml", "sp_settings"]

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import views, views_activity, views_roles, views_saml
 
 app_name = "realms"
 
 urlpatterns = [
     path("", views.RealmListView.as_view(), name="list"),
     path("create/", views.RealmCreateView.as_view(), name="create"),
+    path("activity/", views_activity.SCIMActivityView.as_view(), name="activity"),
     path("<uuid:pk>/", views.RealmDetailView.as_view(), name="detail"),
     path("<uuid:pk>/update/", views.RealmUpdateView.as_view(), name="update"),
     path("<uuid:pk>/users/", views.RealmUserListView.as_view(), name="users"),
@@ -14,5 +15,13 @@ urlpatterns = [
     path("<uuid:pk>/groups/", views.RealmGroupListView.as_view(), name="groups"),
     path("<uuid:pk>/groups/<uuid:group_pk>/", views.RealmGroupDetailView.as_view(), name="group"),
     path("<uuid:pk>/saml/metadata/", views.saml_metadata, name="saml_metadata"),
-    path("<uuid:pk>/saml/acs/", views.saml_acs, name="saml_acs"),
+    path("<uuid:pk>/saml/acs/", views_saml.saml_acs, name="saml_acs"),
+    path("<uuid:pk>/saml/login/", views_saml.saml_login_view, name="saml_login"),
+    path("<uuid:pk>/roles/", views_roles.RoleMappingListView.as_view(), name="role_mappings"),
+    path("<uuid:pk>/roles/add/", views_roles.RoleMappingCreateView.as_view(), name="role_mapping_add"),
+    path(
+        "<uuid:pk>/roles/<int:mapping_pk>/delete/",
+        views_roles.RoleMappingDeleteView.as_view(),
+        name="role_mapping_delete",
+    ),
 ]

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
+import django_filters
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from accounts.views import ConsoleMixin
+from scim.models import RealmSCIMStatus, SCIMRequestError
 
 from . import urls_helpers
+from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter
 from .forms import RealmForm
-from .models import Realm, RealmGroup, RealmUser
+from .models import AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser
 from .saml import sp_metadata_xml
+from .views_activity import attach_changes
 
 
 class RealmConsoleMixin(ConsoleMixin):
@@ -44,14 +56,40 @@ class RealmChildMixin(RealmConsoleMixin):
         ]
 
 
+class FilteredListMixin:
+    """A list narrowed by a django-filter FilterSet; invalid filter values show their error and list nothing."""
+
+    filterset: django_filters.FilterSet
+
+    def filtered(self, filterset: django_filters.FilterSet):
+        self.filterset = filterset
+        if filterset.is_bound and not filterset.is_valid():
+            return filterset.queryset.none()
+        return filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter"] = self.filterset
+        context["filtered"] = any(value for key, value in self.request.GET.items() if key not in {"page", "o"})
+        return context
+
+
+def _count_subquery(queryset) -> Coalesce:
+    """A correlated COUNT per row: the realm list never joins users to groups (no users-by-groups row explosion)."""
+    counted = queryset.order_by().values("realm").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 class RealmListView(RealmConsoleMixin, ListView):
     permission_required = "realms.view_realm"
     template_name = "realms/realm_list.html"
+    paginate_by = 50
 
     def get_queryset(self):
         return Realm.objects.annotate(
-            user_count=Count("users", distinct=True), group_count=Count("groups", distinct=True)
-        ).order_by("name")
+            user_count=_count_subquery(RealmUser.objects.filter(realm=OuterRef("pk"))),
+            group_count=_count_subquery(RealmGroup.objects.filter(realm=OuterRef("pk"))),
+        ).order_by("name", "pk")
 
     def get_breadcrumbs(self):
         return [("Realms", None)]
@@ -90,6 +128,10 @@ class RealmUpdateView(RealmConsoleMixin, UpdateView):
         ]
 
 
+SCIM_ERROR_WINDOW = datetime.timedelta(hours=24)
+SCIM_ERRORS_SHOWN = 5
+
+
 class RealmDetailView(RealmConsoleMixin, DetailView):
     permission_required = "realms.view_realm"
     template_name = "realms/realm_detail.html"
@@ -109,37 +151,107 @@ class RealmDetailView(RealmConsoleMixin, DetailView):
             users=Count("pk"), active=Count("pk", filter=Q(active=True))
         )
         context["counts"]["groups"] = RealmGroup.objects.filter(realm=realm).count()
+        context.update(scim_request_status(realm))
         return context
 
     def get_breadcrumbs(self):
         return [("Realms", reverse("realms:list")), (self.object.name, None)]
 
 
-class RealmUserListView(RealmChildMixin, ListView):
+def scim_request_status(realm: Realm) -> dict:
+    """The realm's last SCIM request and its recent errors (the request log kept by scim.middleware)."""
+    errors = SCIMRequestError.objects.filter(realm=realm, created_at__gte=timezone.now() - SCIM_ERROR_WINDOW)
+    return {
+        "scim_status": RealmSCIMStatus.objects.filter(realm=realm).first(),
+        "scim_errors_24h": errors.count(),
+        "scim_recent_errors": list(errors.order_by("-created_at", "-id")[:SCIM_ERRORS_SHOWN]),
+    }
+
+
+class RealmUserListView(FilteredListMixin, RealmChildMixin, ListView):
     permission_required = "realms.view_realmuser"
     template_name = "realms/realmuser_list.html"
     paginate_by = 50
 
     def get_queryset(self):
-        qs = RealmUser.objects.filter(realm=self.realm).order_by("username", "id")
-        self.q = self.request.GET.get("q", "").strip()
-        if self.q:
-            qs = qs.filter(
-                Q(username__icontains=self.q)
-                | Q(given_name__icontains=self.q)
-                | Q(family_name__icontains=self.q)
-                | Q(display_name__icontains=self.q)
-                | Q(emails__value__icontains=self.q)
-            ).distinct()
-        return qs
+        queryset = RealmUser.objects.filter(realm=self.realm).prefetch_related("emails").order_by("username", "id")
+        return self.filtered(RealmUserFilter(self.request.GET or None, queryset=queryset, realm=self.realm))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["q"] = self.q
+        for user in context["object_list"]:
+            emails = list(user.emails.all())  # prefetched for the page
+            user.primary_email = next((e.value for e in emails if e.primary), emails[0].value if emails else "")
         return context
 
     def get_breadcrumbs(self):
         return [*self.realm_breadcrumbs(), ("Users", None)]
+
+
+ENTERPRISE_USER_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+HISTORY_SHOWN = 20
+USER_GROUPS_SHOWN = 100
+
+
+@dataclass
+class AttributeRow:
+    name: str
+    value: str
+    block: bool  # a complex value, shown as indented JSON
+
+
+@dataclass
+class AttributeSection:
+    title: str
+    urn: str
+    rows: list[AttributeRow]
+
+
+def _attribute_row(name: str, value: Any) -> AttributeRow:
+    if isinstance(value, (dict, list)):
+        return AttributeRow(name, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False), True)
+    if isinstance(value, bool):
+        return AttributeRow(name, "true" if value else "false", False)
+    return AttributeRow(name, "null" if value is None else str(value), False)
+
+
+def attribute_sections(attributes: Any) -> list[AttributeSection]:
+    """Every attribute the IdP sent, grouped as the schemas group them: core, enterprise extension, other URNs."""
+    if not isinstance(attributes, dict):
+        return []
+    core = [_attribute_row(k, v) for k, v in sorted(attributes.items()) if not k.lower().startswith("urn:")]
+    sections = [AttributeSection("Core attributes", "urn:ietf:params:scim:schemas:core:2.0", core)] if core else []
+    extensions = sorted(
+        ((k, v) for k, v in attributes.items() if k.lower().startswith("urn:")),
+        key=lambda kv: (kv[0].lower() != ENTERPRISE_USER_URN.lower(), kv[0]),
+    )
+    for urn, value in extensions:
+        title = "Enterprise extension" if urn.lower() == ENTERPRISE_USER_URN.lower() else "Extension"
+        rows = (
+            [_attribute_row(k, v) for k, v in sorted(value.items())]
+            if isinstance(value, dict)
+            else [_attribute_row(urn, value)]
+        )
+        sections.append(AttributeSection(title, urn, rows))
+    return sections
+
+
+def resource_history(realm: Realm, resource_id: Any) -> dict:
+    events = AuditEvent.objects.filter(realm=realm, resource_id=str(resource_id)).select_related("realm", "actor")
+    return {
+        "history": attach_changes(events.order_by("-created_at", "-id")[:HISTORY_SHOWN]),
+        "history_count": events.count(),
+        "history_url": f"{reverse('realms:activity')}?{urlencode({'realm': realm.pk, 'resource': resource_id})}",
+    }
+
+
+def linked_console_user(realm_user: RealmUser):
+    """The console user this realm user signs in as (SAML sign-in links them), or None."""
+    try:
+        link = realm_user.console_link
+    except (AttributeError, ObjectDoesNotExist):
+        return None
+    return getattr(link, "console_user", None)
 
 
 class RealmUserDetailView(RealmChildMixin, DetailView):
@@ -149,11 +261,20 @@ class RealmUserDetailView(RealmChildMixin, DetailView):
     pk_url_kwarg = "user_pk"
 
     def get_queryset(self):
-        return RealmUser.objects.filter(realm=self.realm).prefetch_related("emails", "groups")
+        return RealmUser.objects.filter(realm=self.realm).prefetch_related("emails")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["attributes_json"] = json.dumps(self.object.attributes, indent=2, sort_keys=True, ensure_ascii=False)
+        realm_user = self.object
+        groups = RealmGroup.objects.filter(memberships__user=realm_user).order_by("display_name", "id")
+        context["groups"] = list(groups[:USER_GROUPS_SHOWN])
+        context["group_count"] = (
+            len(context["groups"]) if len(context["groups"]) < USER_GROUPS_SHOWN else groups.count()
+        )
+        context["attribute_sections"] = attribute_sections(realm_user.attributes)
+        context["attributes_json"] = json.dumps(realm_user.attributes, indent=2, sort_keys=True, ensure_ascii=False)
+        context["console_user"] = linked_console_user(realm_user)
+        context.update(resource_history(self.realm, realm_user.pk))
         return context
 
     def get_breadcrumbs(self):
@@ -164,21 +285,29 @@ class RealmUserDetailView(RealmChildMixin, DetailView):
         ]
 
 
-class RealmGroupListView(RealmChildMixin, ListView):
+class RealmGroupListView(FilteredListMixin, RealmChildMixin, ListView):
     permission_required = "realms.view_realmgroup"
     template_name = "realms/realmgroup_list.html"
     paginate_by = 50
 
     def get_queryset(self):
-        qs = RealmGroup.objects.filter(realm=self.realm).annotate(member_count=Count("memberships"))
-        self.q = self.request.GET.get("q", "").strip()
-        if self.q:
-            qs = qs.filter(display_name__icontains=self.q)
-        return qs.order_by("display_name", "id")
+        queryset = RealmGroup.objects.filter(realm=self.realm).order_by("display_name", "id")
+        return self.filtered(RealmGroupFilter(self.request.GET or None, queryset=queryset))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["q"] = self.q
+        # Member counts for this page's groups only: one grouped query on the (group, user) index.
+        groups = list(context["object_list"])
+        counts = dict(
+            RealmGroupMembership.objects.filter(group_id__in=[g.pk for g in groups])
+            .order_by()
+            .values("group_id")
+            .annotate(n=Count("pk"))
+            .values_list("group_id", "n")
+        )
+        for group in groups:
+            group.member_count = counts.get(group.pk, 0)
+        context["groups"] = groups
         return context
 
     def get_breadcrumbs(self):
@@ -186,6 +315,8 @@ class RealmGroupListView(RealmChildMixin, ListView):
 
 
 class RealmGroupDetailView(RealmChildMixin, DetailView):
+    """A group and one page of its members: members are paged, counted and searched in the database."""
+
     permission_required = "realms.view_realmgroup"
     template_name = "realms/realmgroup_detail.html"
     context_object_name = "group"
@@ -196,13 +327,19 @@ class RealmGroupDetailView(RealmChildMixin, DetailView):
         return RealmGroup.objects.filter(realm=self.realm)
 
     def get_context_data(self, **kwargs):
-        from django.core.paginator import Paginator
-
         context = super().get_context_data(**kwargs)
-        members = RealmUser.objects.filter(memberships__group=self.object).order_by("username", "id")
-        paginator = Paginator(members, self.members_per_page)
+        group = self.object
+        members = RealmUser.objects.filter(memberships__group=group).order_by("username", "id")
+        member_filter = GroupMemberFilter(self.request.GET or None, queryset=members)
+        paginator = Paginator(member_filter.qs, self.members_per_page)
+        context["filter"] = member_filter
+        context["q"] = self.request.GET.get("q", "").strip()
         context["page_obj"] = paginator.get_page(self.request.GET.get("page"))
-        context["attributes_json"] = json.dumps(self.object.attributes, indent=2, sort_keys=True, ensure_ascii=False)
+        context["member_count"] = (
+            RealmGroupMembership.objects.filter(group=group).count() if context["q"] else paginator.count
+        )
+        context["attributes_json"] = json.dumps(group.attributes, indent=2, sort_keys=True, ensure_ascii=False)
+        context.update(resource_history(self.realm, group.pk))
         return context
 
     def get_breadcrumbs(self):

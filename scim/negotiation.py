@@ -8,6 +8,7 @@ something else still gets a body it can read, rather than a 406.
 from __future__ import annotations
 
 import json
+import math
 
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -37,11 +38,42 @@ class SCIMJSONParser(JSONParser):
         if not text.strip():
             raise InvalidSyntax("The request body is empty; a JSON object was expected.")
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            data = json.loads(text, parse_constant=_reject_constant)
         except RecursionError:
             raise InvalidSyntax("The request body is nested too deeply.") from None
         except ValueError as exc:
             raise InvalidSyntax(f"The request body is not valid JSON: {exc}.") from None
+        check_storable(data)
+        return data
+
+
+def check_storable(data) -> None:
+    """Refuse what no database can store: NUL characters and lone UTF-16 surrogates (valid JSON escapes, such as
+    "\\ud800", that decode to strings PostgreSQL and UTF-8 reject). Walks iteratively: depth is no concern."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise InvalidSyntax("The request body contains a number too large to represent.")
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                _check_text(key)
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise InvalidSyntax("The request body contains a NUL character (\\u0000), which cannot be stored.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidSyntax(
+            "The request body contains a lone UTF-16 surrogate escape, which is not valid text."
+        ) from None
 
 
 class PlainJSONParser(SCIMJSONParser):

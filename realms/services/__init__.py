@@ -1,5 +1,6 @@
 """Typed functions that change identity state. Views, commands and the SCIM layer call these, never the models."""
 
+from . import roles, saml_login
 from .identities import (
     Actor,
     EmailData,
@@ -37,6 +38,8 @@ __all__ = [
     "delete_group",
     "delete_user",
     "replace_user",
+    "roles",
+    "saml_login",
     "scim_permissions",
     "scim_quickstart",
     "update_group",

@@ -19,6 +19,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from ..models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
+from . import roles
 
 
 class IdentityError(Exception):
@@ -235,6 +236,8 @@ def replace_user(user: RealmUser, data: UserData, actor: Actor, expected_version
     else:
         action = AuditEvent.Action.USER_UPDATED
     _record(realm, actor, action, "User", user.pk, user.username, changes)
+    if old_active != data.active:
+        roles.on_user_active_changed(user, actor)  # the linked console user's roles and sessions, same commit
     return user
 
 
@@ -245,6 +248,7 @@ def delete_user(user: RealmUser, actor: Actor, expected_version: int | None = No
     if group_ids:
         RealmGroup.objects.filter(pk__in=group_ids).update(version=F("version") + 1, updated_at=timezone.now())
     _record(user.realm, actor, AuditEvent.Action.USER_DELETED, "User", user.pk, user.username, {})
+    roles.on_user_deleted(user, actor)
     user.delete()
 
 
@@ -373,6 +377,8 @@ def update_group(
     if membership is not None and not membership.is_empty:
         delta = _apply_membership(group, membership)
     members_changed = bool(delta["added"] or delta["removed"])
+    if members_changed:
+        roles.on_members_changed(group, [m["id"] for m in delta["added"] + delta["removed"]], actor)
     if not changes and not members_changed:
         return group  # Okta renames to the same name with every membership update: a no-op, not an error
     group.version = F("version") + 1
@@ -400,6 +406,7 @@ def delete_group(group: RealmGroup, actor: Actor, expected_version: int | None =
     group = _locked_group(group, expected_version)
     member_ids = list(RealmGroupMembership.objects.filter(group=group).values_list("user_id", flat=True)[:100_000])
     _record(group.realm, actor, AuditEvent.Action.GROUP_DELETED, "Group", group.pk, group.display_name, {})
+    roles.on_group_deleted(group, actor)
     group.delete()
     if member_ids:
         RealmUser.objects.filter(pk__in=member_ids).update(version=F("version") + 1, updated_at=timezone.now())

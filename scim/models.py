@@ -1,0 +1,135 @@
+"""A small request log of each realm's SCIM endpoint, so the console can tell an admin whether Okta gets through.
+
+The SCIM layer owns no identity model; these rows only describe traffic: the latest request of each realm (one
+row, rewritten at most once every few seconds unless the outcome changes, the way APIToken.last_used_at is) and
+one row per error response. Neither ever holds a request body, a header or a token: only the method, the path, the
+status, the error the server itself returned, and who called (service account, last characters of its token).
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from dataclasses import dataclass
+
+from django.db import DatabaseError, models, transaction
+from django.utils import timezone
+
+from realms.models import Realm
+
+from .conf import app_settings
+
+
+class RealmSCIMStatus(models.Model):
+    """The latest SCIM request of a realm (time and result), for the realm's console page."""
+
+    realm = models.OneToOneField(Realm, on_delete=models.CASCADE, primary_key=True, related_name="scim_status")
+    last_request_at = models.DateTimeField()
+    last_method = models.CharField(max_length=8)
+    last_path = models.CharField(max_length=255)
+    last_status = models.PositiveSmallIntegerField()
+    last_actor_username = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = "realm SCIM status"
+        verbose_name_plural = "realm SCIM statuses"
+
+    def __str__(self) -> str:
+        return f"{self.realm_id}: {self.last_status} at {self.last_request_at}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.last_status < 400
+
+
+class SCIMRequestError(models.Model):
+    """A SCIM request answered with a 4xx or 5xx: what was called and what the server answered (never the body)."""
+
+    realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="scim_request_errors", db_index=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=255)
+    status = models.PositiveSmallIntegerField()
+    scim_type = models.CharField(max_length=32, blank=True)
+    detail = models.TextField(blank=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    token_hint = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        verbose_name = "SCIM request error"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["realm", "-created_at"], name="scimrequesterror_realm_created")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} → {self.status}"
+
+
+@dataclass(frozen=True)
+class SCIMRequest:
+    """What the request log keeps of one SCIM request."""
+
+    realm_id: object
+    method: str
+    path: str
+    status: int
+    actor_username: str = ""
+    token_hint: str = ""
+    scim_type: str = ""
+    detail: str = ""
+
+    @property
+    def outcome(self) -> str:
+        # Successes are one outcome; each error status is its own, so a new kind of failure shows at once.
+        return "ok" if self.status < 400 else str(self.status)
+
+
+# realm id -> (outcome, time of the last status write) in this process: most requests cost no query at all.
+_written: dict[object, tuple[str, datetime.datetime]] = {}
+_lock = threading.Lock()
+
+
+def record_request(req: SCIMRequest) -> None:
+    """Update the realm's status row when due, and keep a row per error response. Unknown realms are ignored."""
+    now = timezone.now()
+    interval = datetime.timedelta(seconds=app_settings.REQUEST_STATUS_RESOLUTION)
+    with _lock:
+        previous = _written.get(req.realm_id)
+    due = previous is None or previous[0] != req.outcome or now - previous[1] >= interval
+    if due and _write_status(req, now):
+        with _lock:
+            _written[req.realm_id] = (req.outcome, now)
+    if req.status >= 400 and Realm.objects.filter(pk=req.realm_id).exists():
+        SCIMRequestError.objects.create(
+            realm_id=req.realm_id,
+            created_at=now,
+            method=req.method[:8],
+            path=req.path[:255],
+            status=req.status,
+            scim_type=req.scim_type[:32],
+            detail=req.detail[:2000],
+            actor_username=req.actor_username[:150],
+            token_hint=req.token_hint[:8],
+        )
+
+
+def _write_status(req: SCIMRequest, now: datetime.datetime) -> bool:
+    values = {
+        "last_request_at": now,
+        "last_method": req.method[:8],
+        "last_path": req.path[:255],
+        "last_status": req.status,
+        "last_actor_username": req.actor_username[:150],
+    }
+    with transaction.atomic():
+        if not RealmSCIMStatus.objects.filter(realm_id=req.realm_id).update(**values):
+            if not Realm.objects.filter(pk=req.realm_id).exists():
+                return False
+            try:
+                with transaction.atomic():
+                    RealmSCIMStatus.objects.create(realm_id=req.realm_id, **values)
+            except DatabaseError:  # another process created it first
+                RealmSCIMStatus.objects.filter(realm_id=req.realm_id).update(**values)
+        # Errors are kept for a while only; pruning rides on the throttled status write.
+        retention = datetime.timedelta(days=app_settings.REQUEST_ERROR_RETENTION_DAYS)
+        SCIMRequestError.objects.filter(realm_id=req.realm_id, created_at__lt=now - retention).delete()
+    return True
