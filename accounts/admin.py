@@ -86,7 +86,7 @@ class ServiceAccountAdmin(admin.ModelAdmin):
 class APITokenAddForm(forms.ModelForm):
     class Meta:
         model = APIToken
-        fields = ("user", "name", "expires_at")
+        fields = ("user", "name", "expires_at", "realm")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -105,6 +105,7 @@ class APITokenAdmin(admin.ModelAdmin):
         "user",
         "masked",
         "status",
+        "realm",
         "created_at",
         "created_by",
         "expires_at",
@@ -120,7 +121,7 @@ class APITokenAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj=None):
         if obj is None:
-            return ["user", "name", "expires_at"]
+            return ["user", "name", "expires_at", "realm"]
         return ["name", *self.readonly_fields]
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
@@ -140,6 +141,7 @@ class APITokenAdmin(admin.ModelAdmin):
             expires_at=form.cleaned_data["expires_at"],
             created_by=request.user,
             instance=obj,
+            realm=form.cleaned_data.get("realm"),
         )
         # Kept on the request for response_add only: never stored, logged or put in a message.
         request._issued_token_secret = issued.secret

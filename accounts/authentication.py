@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.views.decorators.debug import sensitive_variables
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -11,6 +12,7 @@ from .services import TokenError, authenticate_token
 class APITokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
+    @sensitive_variables("header", "secret", "token")
     def authenticate(self, request: Request):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():

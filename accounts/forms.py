@@ -45,6 +45,19 @@ class TokenForm(forms.Form):
         help_text="Optional. Leave empty for a token that does not expire (revoke it when it is no longer used).",
     )
 
+    realm = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="Every realm",
+        help_text="Restrict the token to one realm's SCIM API: it gets 404 on every other realm.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from realms.models import Realm
+
+        super().__init__(*args, **kwargs)
+        self.fields["realm"].queryset = Realm.objects.order_by("name")
+
     def clean_expires_at(self):
         expires_at = self.cleaned_data.get("expires_at")
         if expires_at is not None and expires_at <= timezone.now():

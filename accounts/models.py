@@ -119,6 +119,15 @@ class APIToken(models.Model):
         editable=False,
     )
 
+    realm = models.ForeignKey(
+        "realms.Realm",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Restrict the token to this realm's SCIM API (404 on every other realm). Empty: every realm.",
+    )
+
     objects = APITokenQuerySet.as_manager()
 
     class Meta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hmac
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from .backends import prime_permissions, with_permission_names
 from .models import APIToken, ServiceAccount, User
@@ -52,6 +54,7 @@ def issue_token(
     expires_at: datetime.datetime | None = None,
     created_by: User | None = None,
     instance: APIToken | None = None,
+    realm=None,
 ) -> IssuedToken:
     """Create a token (or save `instance`, an unsaved one from an admin form) and return it with its secret."""
     generated = generate_token()
@@ -62,6 +65,7 @@ def issue_token(
     token.key_hash = generated.key_hash
     token.hint = generated.hint
     token.created_by = created_by
+    token.realm = realm
     token.save()
     logger.info("API token %s (…%s) issued for %s", token.pk, token.hint, user.username)
     return IssuedToken(token=token, secret=generated.secret)
@@ -76,6 +80,7 @@ def revoke_token(token: APIToken, *, revoked_by: User | None = None) -> APIToken
     return token
 
 
+@sensitive_variables("secret")
 def authenticate_token(secret: str) -> APIToken:
     """Return the active APIToken (with its user) for `secret`, or raise TokenError.
 
@@ -91,7 +96,7 @@ def authenticate_token(secret: str) -> APIToken:
     key_hash = hash_token(secret)
     # The user's permissions come with the token (one query): every API call checks one right after.
     token = with_permission_names(APIToken.objects.select_related("user")).filter(key_hash=key_hash).first()
-    if token is None:
+    if token is None or not hmac.compare_digest(token.key_hash, key_hash):
         raise TokenError("Invalid token: unknown token.")
     now = timezone.now()
     if token.revoked_at is not None:

@@ -107,6 +107,7 @@ class TokenCreateView(ConsoleMixin, FormView):
             name=form.cleaned_data["name"],
             expires_at=form.cleaned_data["expires_at"],
             created_by=self.request.user,
+            realm=form.cleaned_data.get("realm"),
         )
         # The secret is rendered in this response only; it is never stored nor put in a message or the session.
         response = render(

@@ -15,6 +15,8 @@ from .identities import (
     create_user,
     delete_group,
     delete_user,
+    locked_group,
+    locked_user,
     replace_user,
     update_group,
 )
@@ -37,6 +39,8 @@ __all__ = [
     "create_user",
     "delete_group",
     "delete_user",
+    "locked_group",
+    "locked_user",
     "replace_user",
     "roles",
     "saml_login",

@@ -2,8 +2,10 @@
 
 These functions know nothing of SCIM's wire format: the SCIM layer parses and validates a request into
 UserData/GroupData and membership changes, and maps the errors raised here to SCIM errors. Each function runs in
-one transaction, so a request either applies whole or not at all. Membership changes cost queries in proportion
-to the change, never to the size of the group.
+one transaction (joining the caller's, without a savepoint, when there is one), so a request either applies whole
+or not at all. The row being changed is locked (`locked_user`/`locked_group`, which a caller may take itself before
+computing the change, as the SCIM PATCH view does) so that concurrent writes never lose one another's changes.
+Membership changes cost queries in proportion to the change, never to the size of the group.
 """
 
 from __future__ import annotations
@@ -14,11 +16,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from ..models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
+from ..models import (
+    AuditEvent,
+    Realm,
+    RealmEmail,
+    RealmGroup,
+    RealmGroupMembership,
+    RealmGroupRoleMapping,
+    RealmUser,
+)
 from . import roles
 
 
@@ -136,34 +146,56 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+# ---------------------------------------------------------------------------------------------------- uniqueness
+
+
+def _uniqueness_error(attribute: str, value: str | None, resource: str) -> UniquenessError:
+    where = "in this realm" if attribute in {"userName", "displayName"} else "in this realm (externalId)"
+    return UniquenessError(attribute, value or "", f"A {resource} with {attribute} '{value}' already exists {where}.")
+
+
+def _conflict_from_integrity_error(exc: IntegrityError, resource: str, name_attr: str, name: str, ext: str | None):
+    """A race the pre-check could not see: the database's unique index decided. Name the attribute from the
+    constraint (PostgreSQL's diagnostics, SQLite's message) without another query: the transaction is aborted."""
+    cause = exc.__cause__
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or str(exc)
+    if "external_id" in constraint:
+        return _uniqueness_error("externalId", ext, resource)
+    return _uniqueness_error(name_attr, name, resource)
+
+
+def _user_conflict(realm: Realm, data: UserData, exclude_pk: Any = None) -> None:
+    """One query for both unique attributes (userName case-insensitively, externalId exactly)."""
+    condition = Q(lu=Lower(Value(data.username)))
+    if data.external_id is not None:
+        condition |= Q(external_id=data.external_id)
+    qs = RealmUser.objects.filter(realm=realm).alias(lu=Lower("username")).filter(condition)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    rows = list(qs.values_list("external_id", flat=True)[:2])
+    if not rows:
+        return
+    if data.external_id is not None and data.external_id in rows:
+        raise _uniqueness_error("externalId", data.external_id, "user")
+    raise _uniqueness_error("userName", data.username, "user")
+
+
+def _group_conflict(realm: Realm, data: GroupData, exclude_pk: Any = None) -> None:
+    condition = Q(ln=Lower(Value(data.display_name)))
+    if data.external_id is not None:
+        condition |= Q(external_id=data.external_id)
+    qs = RealmGroup.objects.filter(realm=realm).alias(ln=Lower("display_name")).filter(condition)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    rows = list(qs.values_list("external_id", flat=True)[:2])
+    if not rows:
+        return
+    if data.external_id is not None and data.external_id in rows:
+        raise _uniqueness_error("externalId", data.external_id, "group")
+    raise _uniqueness_error("displayName", data.display_name, "group")
+
+
 # ---------------------------------------------------------------------------------------------------- users
-
-
-def _username_taken(realm: Realm, username: str, exclude_pk: Any = None) -> bool:
-    qs = RealmUser.objects.filter(realm=realm).alias(lu=Lower("username")).filter(lu=Lower(Value(username)))
-    if exclude_pk is not None:
-        qs = qs.exclude(pk=exclude_pk)
-    return qs.exists()
-
-
-def _user_external_id_taken(realm: Realm, external_id: str | None, exclude_pk: Any = None) -> bool:
-    if external_id is None:
-        return False
-    qs = RealmUser.objects.filter(realm=realm, external_id=external_id)
-    if exclude_pk is not None:
-        qs = qs.exclude(pk=exclude_pk)
-    return qs.exists()
-
-
-def _check_user_uniqueness(realm: Realm, data: UserData, exclude_pk: Any = None) -> None:
-    if _username_taken(realm, data.username, exclude_pk):
-        raise UniquenessError(
-            "userName", data.username, f"A user with userName '{data.username}' already exists in this realm."
-        )
-    if _user_external_id_taken(realm, data.external_id, exclude_pk):
-        raise UniquenessError(
-            "externalId", data.external_id or "", f"A user with externalId '{data.external_id}' already exists."
-        )
 
 
 def _apply_user_data(user: RealmUser, data: UserData) -> None:
@@ -180,52 +212,59 @@ def _email_rows(user: RealmUser, emails: Iterable[EmailData]) -> list[RealmEmail
     return [RealmEmail(user=user, value=e.value[:320], type=e.type[:64], primary=e.primary) for e in emails]
 
 
-def _save_checked(save, check) -> None:
-    """Save inside a savepoint; on a unique violation (a race the pre-check missed), re-check to name the culprit."""
+def _save_user(user: RealmUser, data: UserData) -> None:
     try:
-        with transaction.atomic():
-            save()
-    except IntegrityError:
-        check()
-        raise
+        user.save()
+    except IntegrityError as exc:
+        raise _conflict_from_integrity_error(exc, "user", "userName", data.username, data.external_id) from None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
-    _check_user_uniqueness(realm, data)
+    _user_conflict(realm, data)
     user = RealmUser(realm=realm)
     _apply_user_data(user, data)
-    _save_checked(user.save, lambda: _check_user_uniqueness(realm, data))
+    _save_user(user, data)
     if data.emails:
         RealmEmail.objects.bulk_create(_email_rows(user, data.emails))
     _record(realm, actor, AuditEvent.Action.USER_CREATED, "User", user.pk, user.username, _diff({}, data.attributes))
     return user
 
 
-def _locked_user(user: RealmUser, expected_version: int | None) -> RealmUser:
-    locked = RealmUser.objects.select_for_update().get(pk=user.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise VersionMismatch(locked.version)
-    return locked
+def locked_user(realm: Realm, pk: Any) -> RealmUser | None:
+    """The user, its row locked until the end of the caller's transaction (only this row: not the realm's)."""
+    user = RealmUser.objects.select_for_update(of=("self",)).filter(realm=realm, pk=pk).first()
+    if user is not None:
+        user.realm = realm
+    return user
 
 
-@transaction.atomic
-def replace_user(user: RealmUser, data: UserData, actor: Actor, expected_version: int | None = None) -> RealmUser:
+def _lock_user(user: RealmUser, expected_version: int | None, locked: bool) -> RealmUser:
+    if not locked:
+        user = locked_user(user.realm, user.pk) or user
+    if expected_version is not None and user.version != expected_version:
+        raise VersionMismatch(user.version)
+    return user
+
+
+@transaction.atomic(savepoint=False)
+def replace_user(
+    user: RealmUser, data: UserData, actor: Actor, expected_version: int | None = None, *, locked: bool = False
+) -> RealmUser:
     """Replace every attribute of `user` (RFC 7644 §3.5.1 semantics: what is absent is cleared)."""
-    user = _locked_user(user, expected_version)
+    user = _lock_user(user, expected_version, locked)
     realm = user.realm
     old_attributes = user.attributes
     old_active = user.active
-    old_emails = sorted((e.value, e.type, e.primary) for e in user.emails.all())
-    if data.username.lower() != user.username.lower() or data.external_id != user.external_id:
-        _check_user_uniqueness(realm, data, exclude_pk=user.pk)
     changes = _diff(old_attributes, data.attributes)
     if not changes and old_active == data.active:
         return user  # nothing changed: no write, no new version, no audit event
+    if data.username.lower() != user.username.lower() or data.external_id != user.external_id:
+        _user_conflict(realm, data, exclude_pk=user.pk)
+    old_emails = sorted((e.value, e.type, e.primary) for e in user.emails.all())
     _apply_user_data(user, data)
-    user.version = F("version") + 1
-    _save_checked(user.save, lambda: _check_user_uniqueness(realm, data, exclude_pk=user.pk))
-    user.refresh_from_db(fields=["version", "updated_at"])
+    user.version += 1  # the row is locked: no concurrent writer can have moved it
+    _save_user(user, data)
     if sorted((e.value, e.type, e.primary) for e in data.emails) != old_emails:
         RealmEmail.objects.filter(user=user).delete()
         RealmEmail.objects.bulk_create(_email_rows(user, data.emails))
@@ -241,12 +280,13 @@ def replace_user(user: RealmUser, data: UserData, actor: Actor, expected_version
     return user
 
 
-@transaction.atomic
-def delete_user(user: RealmUser, actor: Actor, expected_version: int | None = None) -> None:
-    user = _locked_user(user, expected_version)
-    group_ids = list(RealmGroupMembership.objects.filter(user=user).values_list("group_id", flat=True))
-    if group_ids:
-        RealmGroup.objects.filter(pk__in=group_ids).update(version=F("version") + 1, updated_at=timezone.now())
+@transaction.atomic(savepoint=False)
+def delete_user(user: RealmUser, actor: Actor, expected_version: int | None = None, *, locked: bool = False) -> None:
+    user = _lock_user(user, expected_version, locked)
+    # The groups the user leaves change too (their members): their versions move forward, in one UPDATE.
+    RealmGroup.objects.filter(pk__in=RealmGroupMembership.objects.filter(user=user).values("group_id")).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
     _record(user.realm, actor, AuditEvent.Action.USER_DELETED, "User", user.pk, user.username, {})
     roles.on_user_deleted(user, actor)
     user.delete()
@@ -255,40 +295,12 @@ def delete_user(user: RealmUser, actor: Actor, expected_version: int | None = No
 # ---------------------------------------------------------------------------------------------------- groups
 
 
-def _group_name_taken(realm: Realm, name: str, exclude_pk: Any = None) -> bool:
-    qs = RealmGroup.objects.filter(realm=realm).alias(ln=Lower("display_name")).filter(ln=Lower(Value(name)))
-    if exclude_pk is not None:
-        qs = qs.exclude(pk=exclude_pk)
-    return qs.exists()
-
-
-def _check_group_uniqueness(realm: Realm, data: GroupData, exclude_pk: Any = None) -> None:
-    if _group_name_taken(realm, data.display_name, exclude_pk):
-        raise UniquenessError(
-            "displayName",
-            data.display_name,
-            f"A group with displayName '{data.display_name}' already exists in this realm.",
-        )
-    if data.external_id is not None:
-        qs = RealmGroup.objects.filter(realm=realm, external_id=data.external_id)
-        if exclude_pk is not None:
-            qs = qs.exclude(pk=exclude_pk)
-        if qs.exists():
-            raise UniquenessError(
-                "externalId", data.external_id, f"A group with externalId '{data.external_id}' already exists."
-            )
-
-
-def _realm_user_names(realm: Realm, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """userName by id for the given ids that are users of the realm (one query)."""
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return {}
-    return dict(RealmUser.objects.filter(realm=realm, pk__in=ids).values_list("pk", "username"))
-
-
 def _apply_membership(group: RealmGroup, change: MembershipChange) -> dict[str, list[dict[str, str]]]:
-    """Apply a membership change; return what really changed: {"added": [...], "removed": [...]}."""
+    """Apply a membership change; return what really changed: {"added": [...], "removed": [...]}.
+
+    Adds and removes cost four queries whatever their number and the group's size: the users concerned with
+    their membership flag, one INSERT, one DELETE, and one UPDATE moving the users' versions forward.
+    """
     realm = group.realm
     add_ids = list(dict.fromkeys(change.add_ids))
     remove_ids = list(dict.fromkeys(change.remove_ids))
@@ -299,45 +311,51 @@ def _apply_membership(group: RealmGroup, change: MembershipChange) -> dict[str, 
         wanted_set = set(wanted)
         add_ids = [i for i in wanted if i not in current] + [i for i in add_ids if i not in wanted_set]
         remove_ids = [i for i in current if i not in wanted_set]
-    added: list[dict[str, str]] = []
-    removed: list[dict[str, str]] = []
-    if add_ids:
-        names = _realm_user_names(realm, add_ids)
-        unknown = [str(i) for i in add_ids if i not in names]
-        if unknown:
-            raise UnknownMembers(unknown)
-        already = set(
-            RealmGroupMembership.objects.filter(group=group, user_id__in=add_ids).values_list("user_id", flat=True)
+    if not add_ids and not remove_ids:
+        return {"added": [], "removed": []}
+    rows = (
+        RealmUser.objects.filter(realm=realm, pk__in=list(dict.fromkeys(add_ids + remove_ids)))
+        .annotate(is_member=Exists(RealmGroupMembership.objects.filter(group=group, user=OuterRef("pk"))))
+        .values_list("pk", "username", "is_member")
+    )
+    known = {pk: (username, is_member) for pk, username, is_member in rows}
+    unknown = [str(i) for i in add_ids if i not in known]
+    if unknown:
+        raise UnknownMembers(unknown)
+    new_ids = [i for i in add_ids if not known[i][1]]
+    gone_ids = [i for i in remove_ids if i in known and known[i][1] and i not in set(add_ids)]
+    if new_ids:
+        RealmGroupMembership.objects.bulk_create(
+            [RealmGroupMembership(group=group, user_id=i) for i in new_ids], ignore_conflicts=True
         )
-        new_ids = [i for i in add_ids if i not in already]
-        if new_ids:
-            RealmGroupMembership.objects.bulk_create(
-                [RealmGroupMembership(group=group, user_id=i) for i in new_ids], ignore_conflicts=True
-            )
-            added = [{"id": str(i), "userName": names[i]} for i in new_ids]
-    if remove_ids:
-        rows = list(
-            RealmGroupMembership.objects.filter(group=group, user_id__in=remove_ids).values_list(
-                "pk", "user_id", "user__username"
-            )
-        )
-        if rows:
-            RealmGroupMembership.objects.filter(pk__in=[r[0] for r in rows]).delete()
-            removed = [{"id": str(r[1]), "userName": r[2]} for r in rows]
-    touched = [uuid.UUID(m["id"]) for m in added + removed]
+    if gone_ids:
+        RealmGroupMembership.objects.filter(group=group, user_id__in=gone_ids).delete()
+    added = [{"id": str(i), "userName": known[i][0]} for i in new_ids]
+    removed = [{"id": str(i), "userName": known[i][0]} for i in gone_ids]
+    touched = new_ids + gone_ids
     if touched:
         # A user's `groups` attribute changed: move its version (and ETag) forward too.
         RealmUser.objects.filter(pk__in=touched).update(version=F("version") + 1, updated_at=timezone.now())
     return {"added": added, "removed": removed}
 
 
-@transaction.atomic
+def _save_group(group: RealmGroup, data: GroupData | None) -> None:
+    try:
+        group.save()
+    except IntegrityError as exc:
+        name = data.display_name if data else group.display_name
+        ext = data.external_id if data else group.external_id
+        raise _conflict_from_integrity_error(exc, "group", "displayName", name, ext) from None
+
+
+@transaction.atomic(savepoint=False)
 def create_group(realm: Realm, data: GroupData, actor: Actor, member_ids: Sequence[uuid.UUID] = ()) -> RealmGroup:
-    _check_group_uniqueness(realm, data)
+    _group_conflict(realm, data)
     group = RealmGroup(
         realm=realm, display_name=data.display_name, external_id=data.external_id, attributes=data.attributes
     )
-    _save_checked(group.save, lambda: _check_group_uniqueness(realm, data))
+    _save_group(group, data)
+    group.has_role_mappings = False  # a new group maps to no role yet
     changes: dict[str, Any] = _diff({}, data.attributes)
     if member_ids:
         delta = _apply_membership(group, MembershipChange(add_ids=tuple(member_ids)))
@@ -346,34 +364,52 @@ def create_group(realm: Realm, data: GroupData, actor: Actor, member_ids: Sequen
     return group
 
 
-def _locked_group(group: RealmGroup, expected_version: int | None) -> RealmGroup:
-    locked = RealmGroup.objects.select_for_update().select_related("realm").get(pk=group.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise VersionMismatch(locked.version)
-    return locked
+def locked_group(realm: Realm, pk: Any) -> RealmGroup | None:
+    """The group, its row locked until the end of the caller's transaction, with whether it maps to roles (the
+    role hooks need it on every membership change: asked here, in the same query)."""
+    mappings = RealmGroupRoleMapping.objects.filter(realm_group=OuterRef("pk"))
+    group = (
+        RealmGroup.objects.select_for_update(of=("self",))
+        .annotate(has_role_mappings=Exists(mappings))
+        .filter(realm=realm, pk=pk)
+        .first()
+    )
+    if group is not None:
+        group.realm = realm
+    return group
 
 
-@transaction.atomic
+def _lock_group(group: RealmGroup, expected_version: int | None, locked: bool) -> RealmGroup:
+    if not locked:
+        group = locked_group(group.realm, group.pk) or group
+    if expected_version is not None and group.version != expected_version:
+        raise VersionMismatch(group.version)
+    return group
+
+
+@transaction.atomic(savepoint=False)
 def update_group(
     group: RealmGroup,
     actor: Actor,
     data: GroupData | None = None,
     membership: MembershipChange | None = None,
     expected_version: int | None = None,
+    *,
+    locked: bool = False,
 ) -> RealmGroup:
     """Change a group's attributes (data: the full new state) and/or its members, in one transaction."""
-    group = _locked_group(group, expected_version)
+    group = _lock_group(group, expected_version, locked)
     realm = group.realm
     changes: dict[str, Any] = {}
     if data is not None:
         changes = _diff(group.attributes, data.attributes)
         if changes:
             if data.display_name.lower() != group.display_name.lower() or data.external_id != group.external_id:
-                _check_group_uniqueness(realm, data, exclude_pk=group.pk)
+                _group_conflict(realm, data, exclude_pk=group.pk)
             group.display_name = data.display_name
             group.external_id = data.external_id
             group.attributes = data.attributes
-    delta = {"added": [], "removed": []}
+    delta: dict[str, list[dict[str, str]]] = {"added": [], "removed": []}
     if membership is not None and not membership.is_empty:
         delta = _apply_membership(group, membership)
     members_changed = bool(delta["added"] or delta["removed"])
@@ -381,9 +417,8 @@ def update_group(
         roles.on_members_changed(group, [m["id"] for m in delta["added"] + delta["removed"]], actor)
     if not changes and not members_changed:
         return group  # Okta renames to the same name with every membership update: a no-op, not an error
-    group.version = F("version") + 1
-    _save_checked(group.save, lambda: _check_group_uniqueness(realm, data, exclude_pk=group.pk) if data else None)
-    group.refresh_from_db(fields=["version", "updated_at"])
+    group.version += 1  # the row is locked: no concurrent writer can have moved it
+    _save_group(group, data)
     if changes:
         if members_changed:
             changes["members"] = delta
@@ -401,12 +436,13 @@ def update_group(
     return group
 
 
-@transaction.atomic
-def delete_group(group: RealmGroup, actor: Actor, expected_version: int | None = None) -> None:
-    group = _locked_group(group, expected_version)
-    member_ids = list(RealmGroupMembership.objects.filter(group=group).values_list("user_id", flat=True)[:100_000])
+@transaction.atomic(savepoint=False)
+def delete_group(group: RealmGroup, actor: Actor, expected_version: int | None = None, *, locked: bool = False) -> None:
+    group = _lock_group(group, expected_version, locked)
     _record(group.realm, actor, AuditEvent.Action.GROUP_DELETED, "Group", group.pk, group.display_name, {})
     roles.on_group_deleted(group, actor)
+    # Its members' `groups` change: their versions move forward, in one UPDATE, before the memberships go.
+    RealmUser.objects.filter(pk__in=RealmGroupMembership.objects.filter(group=group).values("user_id")).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
     group.delete()
-    if member_ids:
-        RealmUser.objects.filter(pk__in=member_ids).update(version=F("version") + 1, updated_at=timezone.now())

@@ -294,7 +294,10 @@ def on_user_deleted(realm_user: RealmUser, actor: Actor) -> None:
 def on_members_changed(group: RealmGroup, realm_user_ids: Iterable[Any], actor: Actor) -> None:
     """Members added to or removed from `group`: only matters when the group maps to roles."""
     ids = list(realm_user_ids)
-    if ids and RealmGroupRoleMapping.objects.filter(realm_group=group).exists():
+    has_mappings = getattr(group, "has_role_mappings", None)  # annotated by the locked fetch: no extra query
+    if has_mappings is None:
+        has_mappings = RealmGroupRoleMapping.objects.filter(realm_group=group).exists()
+    if ids and has_mappings:
         sync_realm_users(ids, actor)
 
 

@@ -71,7 +71,8 @@ def scim_quickstart(realm_name: str) -> QuickstartResult:
         )
     else:
         account.groups.add(group)
-    issued = account_services.issue_token(account, name=f"SCIM {realm_name}")
+    # Least privilege: the quickstart's token only works on this realm's SCIM API.
+    issued = account_services.issue_token(account, name=f"SCIM {realm_name}", realm=realm)
     return QuickstartResult(realm, group, account, issued.secret, realm_created)
 
 

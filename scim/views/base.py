@@ -58,6 +58,10 @@ class SCIMView(APIView):
         if realm is None:
             raise NotFound("No realm with SCIM enabled at this URL: check the SCIM connector base URL.")
         self.realm = realm
+        token_realm = getattr(request.auth, "realm_id", None)
+        if token_realm is not None and token_realm != realm.pk:
+            # A token restricted to another realm learns nothing about this one, not even that it exists.
+            raise NotFound("No realm with SCIM enabled at this URL: check the SCIM connector base URL.")
         if request.method in {"POST", "PUT", "PATCH"} and not self._has_body(request):
             raise InvalidSyntax("The request body is empty; a JSON object was expected.")
         self.root_url = urls_helpers.scim_root_url(realm.pk, request)
@@ -266,6 +270,21 @@ class ResourceMixin:
         except ValueError:
             pk = None
         obj = self.model.objects.filter(realm=self.realm, pk=pk).first() if pk else None
+        if obj is None:
+            raise NotFound(f"No {self.resource_type.lower()} with id '{resource_id[:80]}' in this realm.")
+        return obj
+
+    def lock(self, pk: uuid.UUID) -> Any:
+        raise NotImplementedError
+
+    def get_locked(self, resource_id: str) -> Any:
+        """The resource, its row locked until the end of the request's transaction: a write computes its change
+        from the state it will replace, so concurrent PUTs and PATCHes never lose one another's changes."""
+        try:
+            pk = uuid.UUID(resource_id)
+        except ValueError:
+            pk = None
+        obj = self.lock(pk) if pk else None
         if obj is None:
             raise NotFound(f"No {self.resource_type.lower()} with id '{resource_id[:80]}' in this realm.")
         return obj

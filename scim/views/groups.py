@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.db import transaction
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -46,11 +47,15 @@ class GroupMixin(ResourceMixin):
     def render(self, obj: RealmGroup, location: str, related: Any) -> dict[str, Any]:
         return render_group(obj, location, related)
 
+    def lock(self, pk: Any) -> RealmGroup | None:
+        return services.locked_group(self.realm, pk)
+
 
 class GroupListView(GroupMixin, SCIMView):
     def get(self, request: Request, realm_pk) -> Response:
         return self.search(request.query_params)
 
+    @transaction.atomic
     def post(self, request: Request, realm_pk) -> Response:
         data, member_ids = parse_group(request.data)
         try:
@@ -73,23 +78,25 @@ class GroupDetailView(GroupMixin, SCIMView):
     def get(self, request: Request, realm_pk, resource_id: str) -> Response:
         return self.get_one(request, resource_id)
 
+    @transaction.atomic
     def put(self, request: Request, realm_pk, resource_id: str) -> Response:
         """RFC 7644 §3.5.1: replace, members included (Okta's App Integration Wizard apps rename and change
         membership this way); only the difference with the current members is written."""
-        group = self.get_object(resource_id)
+        group = self.get_locked(resource_id)
         expected = if_match_version(request, group.version)
         data, member_ids = parse_group(request.data)
         membership = services.MembershipChange(replace_ids=tuple(member_ids or ()))
         try:
-            group = services.update_group(group, self.actor(), data, membership, expected_version=expected)
+            group = services.update_group(group, self.actor(), data, membership, expected_version=expected, locked=True)
         except services.IdentityError as exc:
             raise_identity_error(exc)
         return with_etag(Response(self.represent(group, self.selection(request))), group.version)
 
+    @transaction.atomic
     def patch(self, request: Request, realm_pk, resource_id: str) -> Response:
         """RFC 7644 §3.5.2. The response omits `members` unless asked for (attributes=members), so that a
         membership change costs time in proportion to the change, not to the size of the group."""
-        group = self.get_object(resource_id)
+        group = self.get_locked(resource_id)
         expected = if_match_version(request, group.version)
         document = dict(group.attributes) if isinstance(group.attributes, dict) else {}
         document["displayName"] = group.display_name
@@ -101,7 +108,7 @@ class GroupDetailView(GroupMixin, SCIMView):
         if attributes == normalize_resource(document, S.GROUP_SCHEMA, GROUP_EXTENSIONS, skip=("members",)):
             data = None  # only members change (Okta re-sends the same name with every membership update)
         try:
-            group = services.update_group(group, self.actor(), data, membership, expected_version=expected)
+            group = services.update_group(group, self.actor(), data, membership, expected_version=expected, locked=True)
         except services.IdentityError as exc:
             raise_identity_error(exc)
         selection = self.selection(request)
@@ -109,11 +116,12 @@ class GroupDetailView(GroupMixin, SCIMView):
             selection = Selection(include=None, exclude=(*selection.exclude, *_MEMBERS))
         return with_etag(Response(self.represent(group, selection)), group.version)
 
+    @transaction.atomic
     def delete(self, request: Request, realm_pk, resource_id: str) -> Response:
-        group = self.get_object(resource_id)
+        group = self.get_locked(resource_id)
         expected = if_match_version(request, group.version)
         try:
-            services.delete_group(group, self.actor(), expected_version=expected)
+            services.delete_group(group, self.actor(), expected_version=expected, locked=True)
         except services.IdentityError as exc:
             raise_identity_error(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)

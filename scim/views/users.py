@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.db import transaction
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,11 +52,15 @@ class UserMixin(ResourceMixin):
     def render(self, obj: RealmUser, location: str, related: Any) -> dict[str, Any]:
         return render_user(obj, location, related)
 
+    def lock(self, pk: Any) -> RealmUser | None:
+        return services.locked_user(self.realm, pk)
+
 
 class UserListView(UserMixin, SCIMView):
     def get(self, request: Request, realm_pk) -> Response:
         return self.search(request.query_params)
 
+    @transaction.atomic
     def post(self, request: Request, realm_pk) -> Response:
         data = parse_user(request.data)
         try:
@@ -78,15 +83,17 @@ class UserDetailView(UserMixin, SCIMView):
     def get(self, request: Request, realm_pk, resource_id: str) -> Response:
         return self.get_one(request, resource_id)
 
+    @transaction.atomic
     def put(self, request: Request, realm_pk, resource_id: str) -> Response:
         """RFC 7644 §3.5.1: replace. readOnly attributes sent back (id, meta, groups) and password are ignored."""
-        user = self.get_object(resource_id)
+        user = self.get_locked(resource_id)
         expected = if_match_version(request, user.version)
         data = parse_user(request.data)
         return self._replace(user, data, expected)
 
+    @transaction.atomic
     def patch(self, request: Request, realm_pk, resource_id: str) -> Response:
-        user = self.get_object(resource_id)
+        user = self.get_locked(resource_id)
         expected = if_match_version(request, user.version)
         document = dict(user.attributes) if isinstance(user.attributes, dict) else {}
         document["userName"] = user.username
@@ -103,16 +110,17 @@ class UserDetailView(UserMixin, SCIMView):
 
     def _replace(self, user: RealmUser, data: services.UserData, expected: int | None) -> Response:
         try:
-            user = services.replace_user(user, data, self.actor(), expected_version=expected)
+            user = services.replace_user(user, data, self.actor(), expected_version=expected, locked=True)
         except services.IdentityError as exc:
             raise_identity_error(exc)
         return with_etag(Response(self.represent(user)), user.version)
 
+    @transaction.atomic
     def delete(self, request: Request, realm_pk, resource_id: str) -> Response:
-        user = self.get_object(resource_id)
+        user = self.get_locked(resource_id)
         expected = if_match_version(request, user.version)
         try:
-            services.delete_user(user, self.actor(), expected_version=expected)
+            services.delete_user(user, self.actor(), expected_version=expected, locked=True)
         except services.IdentityError as exc:
             raise_identity_error(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -308,3 +308,31 @@ def test_user_detail_shows_the_linked_console_user(admin_client, realm):
     page = admin_client.get(f"/realms/{realm.pk}/users/{realm_user.pk}/").content.decode()
     linked = re.search(r'id="console-user">(.*?)</td>', page, re.S).group(1)
     assert "jane.console" in linked and "active" in linked
+
+
+def _queries(client, url: str, params=None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, params or {}).status_code == 200
+    return len(captured)
+
+
+def test_list_pages_cost_the_same_queries_for_few_or_many_rows(admin_client, realm, scim):
+    first = push_user(scim, "first@example.com")
+    push_group(scim, "First team", [first["id"]])
+    few = {
+        "users": _queries(admin_client, f"/realms/{realm.pk}/users/"),
+        "groups": _queries(admin_client, f"/realms/{realm.pk}/groups/"),
+        "activity": _queries(admin_client, "/realms/activity/"),
+        "realms": _queries(admin_client, "/realms/"),
+    }
+    users = [push_user(scim, f"user{i}@example.com") for i in range(12)]
+    for i in range(4):
+        push_group(scim, f"Team {i}", [u["id"] for u in users[i:]])
+    RealmFactory(name="Another")
+    many = {
+        "users": _queries(admin_client, f"/realms/{realm.pk}/users/"),
+        "groups": _queries(admin_client, f"/realms/{realm.pk}/groups/"),
+        "activity": _queries(admin_client, "/realms/activity/"),
+        "realms": _queries(admin_client, "/realms/"),
+    }
+    assert many == few
