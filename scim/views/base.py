@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,6 +37,27 @@ from ..selection import Selection, apply_selection, parse_selection
 from ..throttling import TokenRateThrottle
 
 
+@functools.cache
+def _scim_realm_sql(vendor: str) -> str:
+    """The SQL of the realm lookup, compiled by the ORM once per process (every SCIM call runs it).
+
+    The IdP metadata XML (kilobytes) is never needed to serve SCIM: it stays in the database (a deferred field).
+    """
+    query = Realm.objects.defer("idp_metadata").filter(pk=uuid.UUID(int=0), scim_enabled=True).order_by()[:1]
+    sql, params = query.query.sql_with_params()
+    if len(params) != 1:  # the realm's id is the only parameter
+        raise RuntimeError(f"Unexpected realm lookup parameters: {params!r}")
+    return sql
+
+
+def scim_realm(pk: uuid.UUID | None) -> Realm | None:
+    """The realm at a SCIM root URL, if SCIM is enabled for it."""
+    if pk is None:
+        return None
+    param = Realm._meta.pk.get_db_prep_value(pk, connection)
+    return next(iter(Realm.objects.raw(_scim_realm_sql(connection.vendor), [param])), None)
+
+
 class SCIMView(APIView):
     authentication_classes = [APITokenAuthentication]
     permission_classes = [SCIMPermission]
@@ -53,8 +76,7 @@ class SCIMView(APIView):
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)  # authentication (401), permissions (403)
         self._check_body_size(request)
-        # The IdP metadata XML (kilobytes) is never needed to serve SCIM: leave it in the database.
-        realm = Realm.objects.defer("idp_metadata").filter(pk=kwargs.get("realm_pk"), scim_enabled=True).first()
+        realm = scim_realm(kwargs.get("realm_pk"))
         if realm is None:
             raise NotFound("No realm with SCIM enabled at this URL: check the SCIM connector base URL.")
         self.realm = realm

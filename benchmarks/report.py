@@ -1,0 +1,90 @@
+"""Print the recorded results (benchmarks/results/*.json) as the Markdown tables of docs/performance.md."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def machine_line(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    load = ", ".join(str(x) for x in m["load_average_at_start"])
+    return (
+        f"{m['cpu']}, {m['cores']} cores, {m['memory']} RAM, Python {m['python']}, PostgreSQL {m['postgresql']}; "
+        f"{m['date']}, load average {load} at start; `{result['command']}`"
+    )
+
+
+def floor(r: dict[str, Any]) -> str:
+    rows = ["| Endpoint | Median | p90 | Ratio to whoami (target ≤ 2) |", "| --- | --- | --- | --- |"]
+    names = {"whoami": "`GET /api/whoami`", "lookup": '`GET /Users?filter=userName eq "…"`', "get": "`GET /Users/{id}`"}
+    for key, label in names.items():
+        ratio = r["ratio_to_whoami"].get(key, 1.0)
+        rows.append(f"| {label} | {r['median_ms'][key]:.2f} ms | {r['p90_ms'][key]:.2f} ms | {ratio:.2f} |")
+    return "\n".join(rows)
+
+
+def scale(r: dict[str, Any]) -> str:
+    rows = ["| Call | 1k realm | 100k realm | Ratio (target ≤ 1.5) |", "| --- | --- | --- | --- |"]
+    for name, small in r["median_ms"]["1k"].items():
+        large = r["median_ms"]["large"][name]
+        rows.append(f"| {name} | {small:.1f} ms | {large:.1f} ms | {r['ratio_large_to_1k'][name]:.2f} |")
+    return "\n".join(rows)
+
+
+def compare(r: dict[str, Any]) -> str:
+    rows = [
+        "| Workers | Phase | Ours (req/s) | django-scim2 (req/s) | Ratio |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for workers, run in r["runs"].items():
+        for name, p in run["phases"].items():
+            rows.append(
+                f"| {workers} | {name} | {p['ours_rps']:.0f} | {p['django_scim2_rps']:.0f} | {p['ratio']:.2f} |"
+            )
+    rss = {w: run["peak_rss_mib_per_worker"] for w, run in r["runs"].items()}
+    rows.append("")
+    rows.append(
+        "Peak memory per worker: "
+        + "; ".join(
+            f"{w} workers: ours {max(v['ours']):.0f} MiB, django-scim2 {max(v['django_scim2']):.0f} MiB"
+            for w, v in rss.items()
+        )
+        + "."
+    )
+    return "\n".join(rows)
+
+
+def okta(r: dict[str, Any]) -> str:
+    rows = [
+        "| Workers | Push: wall time | Push: req/s | Import: wall time (pages) | Peak RSS per worker |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for workers, run in r["runs"].items():
+        peaks = ", ".join(f"{x:.0f}" for x in run["peak_rss_mib_per_worker"])
+        rows.append(
+            f"| {workers} | {run['push_seconds']:.0f} s | {run['push_rps']:.0f} | "
+            f"{run['import_seconds']:.1f} s ({run['import_pages']}) | {peaks} MiB |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    for name, render in (("floor", floor), ("scale", scale), ("compare", compare), ("okta", okta)):
+        result = load(name)
+        if result is None:
+            continue
+        print(f"### {name}\n\n{render(result)}\n\n{machine_line(result)}\n", file=sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
