@@ -276,22 +276,37 @@ class ResourceMixin:
     def related_values(self, ids: list[Any]) -> dict[Any, list[tuple[Any, str, str]]]:
         raise NotImplementedError
 
+    def with_related(self, queryset: Any) -> Any | None:
+        """The queryset annotated with the related values, read in the same query; None when this resource loads
+        them with a query of their own (a group's members can be tens of thousands: never inlined)."""
+        return None
+
+    def inlined_related(self, obj: Any) -> list[tuple[Any, str, str]]:
+        raise NotImplementedError
+
     def render(self, obj: Any, location: str, related: Any) -> dict[str, Any]:
         raise NotImplementedError
 
     def represent(self, obj: Any, selection: Selection | None = None, related: Any = None) -> dict[str, Any]:
         selection = selection or Selection()
         if related is None and selection.wants(self.related):
-            related = self.related_values([obj.pk]).get(obj.pk, [])
+            if hasattr(obj, "inlined_related"):
+                related = self.inlined_related(obj)
+            else:
+                related = self.related_values([obj.pk]).get(obj.pk, [])
         representation = self.render(obj, self.location(self.endpoint, obj.pk), related)
         return apply_selection(representation, selection, self.core_urn)
 
-    def get_object(self, resource_id: str) -> Any:
+    def get_object(self, resource_id: str, with_related: bool = False) -> Any:
         try:
             pk = uuid.UUID(resource_id)
         except ValueError:
             pk = None
-        obj = self.model.objects.filter(realm=self.realm, pk=pk).first() if pk else None
+        queryset = self.model.objects.filter(realm=self.realm, pk=pk)
+        annotated = self.with_related(queryset) if with_related else None
+        if annotated is not None:  # never `or`: a QuerySet's truth value runs it
+            queryset = annotated
+        obj = queryset.first() if pk else None
         if obj is None:
             raise NotFound(f"No {self.resource_type.lower()} with id '{resource_id[:80]}' in this realm.")
         return obj
@@ -329,18 +344,25 @@ class ResourceMixin:
         except FilterCompileError as exc:
             raise InvalidFilter(f"Invalid filter: {exc}.") from None
         deep_page = query.filter is None and query.sort_by is None and query.start_index > 1
-        objects = self._page(queryset, ordering, query.start_index, query.count, by_ids_first=deep_page)
+        wanted = query.selection.wants(self.related)
+        inline = (lambda qs: self.with_related(qs)) if wanted else None
+        objects = self._page(queryset, ordering, query.start_index, query.count, by_ids_first=deep_page, inline=inline)
         if (objects and len(objects) < query.count) or (not objects and query.count and query.start_index == 1):
             total = query.start_index - 1 + len(objects)  # the last page: its end is the total, no count needed
         else:
             total = queryset.count()
-        wanted = query.selection.wants(self.related)
-        related = self.related_values([o.pk for o in objects]) if objects and wanted else {}
-        resources = [self.represent(o, query.selection, related.get(o.pk, []) if wanted else None) for o in objects]
+        inlined = bool(objects) and hasattr(objects[0], "inlined_related")
+        related = self.related_values([o.pk for o in objects]) if objects and wanted and not inlined else {}
+        resources = [
+            self.represent(o, query.selection, None if inlined else related.get(o.pk, []) if wanted else None)
+            for o in objects
+        ]
         return Response(list_response(resources, total, query.start_index))
 
     @staticmethod
-    def _page(queryset: Any, ordering: list, start_index: int, count: int, *, by_ids_first: bool) -> list[Any]:
+    def _page(
+        queryset: Any, ordering: list, start_index: int, count: int, *, by_ids_first: bool, inline: Any = None
+    ) -> list[Any]:
         """One page of the ordered results (RFC 7644 §3.4.2.4), in one query.
 
         Past the first page of an unfiltered list in the default order, the page's ids are picked first from the
@@ -350,10 +372,15 @@ class ResourceMixin:
         if not count:
             return []
         start = start_index - 1
+
+        def inlined(qs: Any) -> Any:
+            annotated = inline(qs) if inline is not None else None
+            return qs if annotated is None else annotated  # never `or`: a QuerySet's truth value runs it
+
         if not by_ids_first:
-            return list(queryset.order_by(*ordering)[start : start + count])
+            return list(inlined(queryset).order_by(*ordering)[start : start + count])
         ids = queryset.order_by(*ordering).values("pk")[start : start + count]
-        return list(queryset.model.objects.filter(pk__in=ids).order_by(*ordering))
+        return list(inlined(queryset.model.objects.filter(pk__in=ids)).order_by(*ordering))
 
     def search_request(self, request: Request) -> Response:
         """POST /.search (RFC 7644 §3.4.3): the query in a SearchRequest body; needs the view permission."""
@@ -363,7 +390,8 @@ class ResourceMixin:
         return self.search({k: v for k, v in body.items() if k != "schemas"})
 
     def get_one(self, request: Request, resource_id: str) -> Response:
-        obj = self.get_object(resource_id)
+        selection = self.selection(request)
+        obj = self.get_object(resource_id, with_related=selection.wants(self.related))
         if not_modified(request, obj.version):
             return with_etag(Response(status=304), obj.version)
-        return with_etag(Response(self.represent(obj, self.selection(request))), obj.version)
+        return with_etag(Response(self.represent(obj, selection)), obj.version)

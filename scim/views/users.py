@@ -14,6 +14,7 @@ from realms import services
 from realms.models import RealmGroupMembership, RealmUser
 
 from .. import schemas as S
+from ..aggregates import UserGroupsJSON, decode_groups
 from ..errors import InvalidValue, PreconditionFailed, Uniqueness
 from ..patch import apply_patch
 from ..resources import USER_EXTENSIONS, normalize_resource, parse_user, render_user, user_data_from_attributes
@@ -48,6 +49,12 @@ class UserMixin(ResourceMixin):
         for user_id, group_id, display in rows:
             groups[user_id].append((group_id, display, self.location("Groups", group_id)))
         return groups
+
+    def with_related(self, queryset: Any) -> Any:
+        return queryset.annotate(inlined_related=UserGroupsJSON())
+
+    def inlined_related(self, obj: RealmUser) -> list[tuple[Any, str, str]]:
+        return [(gid, name, self.location("Groups", gid)) for gid, name in decode_groups(obj.inlined_related)]
 
     def render(self, obj: RealmUser, location: str, related: Any) -> dict[str, Any]:
         return render_user(obj, location, related)

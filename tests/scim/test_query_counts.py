@@ -20,8 +20,8 @@ from realms.models import RealmEmail, RealmGroup, RealmGroupMembership, RealmUse
 from ..factories import RealmFactory
 from .conftest import SCIMClient, okta_user, patch_op, scim_token
 
-PAGE_BUDGET = 5
-ONE_USER_BUDGET = 4
+PAGE_BUDGET = 4  # the issue asks for 5; groups come with the page (scim/aggregates.py)
+ONE_USER_BUDGET = 3  # the issue asks for 4
 POST_USER_BUDGET = 10
 GROUP_PATCH_BUDGET = 10
 
