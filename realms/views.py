@@ -14,12 +14,11 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from accounts.views import ConsoleMixin
@@ -355,11 +354,3 @@ def saml_metadata(request: HttpRequest, pk) -> HttpResponse:
     """The SP metadata of the realm, for the Okta SAML app (public, like any SAML SP metadata)."""
     realm = get_object_or_404(Realm, pk=pk)
     return HttpResponse(sp_metadata_xml(realm, request), content_type="application/samlmetadata+xml")
-
-
-@csrf_exempt
-@require_POST
-def saml_acs(request: HttpRequest, pk) -> HttpResponse:
-    """Assertion consumer service. SAML sign-in is not available yet (tracked in its own issue)."""
-    get_object_or_404(Realm, pk=pk)
-    raise Http404("SAML sign-in is not available yet.")
