@@ -24,18 +24,11 @@ from . import schemas as S
 from .errors import InvalidFilter, InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget, TooMany
 from .filters import And, AttrPath, Compare, FilterSyntaxError, Not, Or, PatchPath, Present, ValuePath, parse_patch_path
 from .resources import parse_member_id, parse_members
+from .selection import find_key
 
 MAX_OPERATIONS = 1000
 READ_ONLY = {"id", "meta", "schemas", "groups"}
 OPS = {"add", "remove", "replace"}
-
-
-def _find_key(container: dict[str, Any], name: str) -> str | None:
-    lowered = name.lower()
-    for key in container:
-        if key.lower() == lowered:
-            return key
-    return None
 
 
 def operations_of(body: Any) -> list[dict[str, Any]]:
@@ -48,7 +41,7 @@ def operations_of(body: Any) -> list[dict[str, Any]]:
         or not any(isinstance(s, str) and s.lower() == S.PATCH_OP_URN.lower() for s in schemas)
     ):
         raise InvalidValue(f"A PATCH body's 'schemas' must be [\"{S.PATCH_OP_URN}\"].", scim_type="invalidSyntax")
-    key = _find_key(body, "Operations")
+    key = find_key(body, "Operations")
     operations = body.get(key) if key else None
     if not isinstance(operations, list) or not operations:
         raise InvalidSyntax("The PATCH body needs 'Operations', a non-empty list of operations.")
@@ -58,16 +51,16 @@ def operations_of(body: Any) -> list[dict[str, Any]]:
     for index, operation in enumerate(operations, start=1):
         if not isinstance(operation, dict):
             raise InvalidSyntax(f"Operation {index} must be an object with 'op', and 'path' and/or 'value'.")
-        op_key = _find_key(operation, "op")
+        op_key = find_key(operation, "op")
         op = operation.get(op_key) if op_key else None
         # Entra ID capitalises op names ("Replace", "Add", "Remove"): op names are case-insensitive.
         if not isinstance(op, str) or op.strip().lower() not in OPS:
             raise InvalidSyntax(f"Operation {index}: 'op' must be add, remove or replace, not {op!r}.")
-        path_key = _find_key(operation, "path")
+        path_key = find_key(operation, "path")
         path = operation.get(path_key) if path_key else None
         if path is not None and not isinstance(path, str):
             raise InvalidPath(f"Operation {index}: 'path' must be a string.")
-        value_key = _find_key(operation, "value")
+        value_key = find_key(operation, "value")
         checked.append(
             {
                 "index": index,
@@ -131,10 +124,10 @@ def matches(expr: Any, element: Any) -> bool:
     if isinstance(expr, Compare | Present):
         path: AttrPath = expr.path
         if isinstance(element, dict):
-            key = _find_key(element, path.attr or "")
+            key = find_key(element, path.attr or "")
             actual = element.get(key) if key else None
             if path.sub_attr is not None:
-                actual = actual.get(_find_key(actual, path.sub_attr) or "") if isinstance(actual, dict) else None
+                actual = actual.get(find_key(actual, path.sub_attr) or "") if isinstance(actual, dict) else None
         else:
             actual = element if (path.attr or "").lower() == "value" else None
         if isinstance(expr, Present):
@@ -176,7 +169,7 @@ def _resolve(
         urn = None
     if attr.attr is None:  # a bare extension URN: the whole extension object
         extension = next((e for e in extensions if e.id.lower() == (urn or "").lower()), None)
-        key = extension.id if extension else _find_key(document, urn or "") or urn
+        key = extension.id if extension else find_key(document, urn or "") or urn
         return _Target(document, key, None, None)
     found = S.find_attribute(core, extensions, urn, attr.attr)
     if urn is None:
@@ -186,7 +179,7 @@ def _resolve(
             container = document.setdefault(found[0].id, {}) if create else document.get(found[0].id)
     else:
         extension = next((e for e in extensions if e.id.lower() == urn.lower()), None)
-        urn_key = extension.id if extension else (_find_key(document, urn) or urn)
+        urn_key = extension.id if extension else (find_key(document, urn) or urn)
         container = document.get(urn_key)
         if container is None and create:
             container = document[urn_key] = {}
@@ -197,8 +190,8 @@ def _resolve(
         raise Mutability(f"'{attribute.name}' is read-only and cannot be modified.")
     if attribute is not None and attribute.mutability == "readOnly":
         raise Mutability(f"'{attribute.name}' is read-only and cannot be modified.")
-    key = attribute.name if attribute is not None else (_find_key(container, attr.attr) or attr.attr)
-    existing = _find_key(container, key)
+    key = attribute.name if attribute is not None else (find_key(container, attr.attr) or attr.attr)
+    existing = find_key(container, key)
     if existing is not None and existing != key:
         container[key] = container.pop(existing)
     sub = attr.sub_attr
@@ -353,7 +346,7 @@ class Patcher:
                 continue
             if key.lower().startswith("urn:") and isinstance(item, dict):
                 # a custom extension object (e.g. Okta's custom attributes): merged, kept as sent
-                existing_key = _find_key(self.document, key) or key
+                existing_key = find_key(self.document, key) or key
                 current = self.document.get(existing_key)
                 self.document[existing_key] = {**(current if isinstance(current, dict) else {}), **item}
                 continue
@@ -415,7 +408,7 @@ class Patcher:
         if isinstance(current, list):  # `emails.value` without a filter: every value
             for item in current:
                 if isinstance(item, dict):
-                    sub_key = _find_key(item, sub) or sub
+                    sub_key = find_key(item, sub) or sub
                     if op == "remove" or value is None:
                         item.pop(sub_key, None)
                     else:
@@ -423,13 +416,13 @@ class Patcher:
             return
         if op == "remove" or value is None:
             if isinstance(current, dict):
-                current.pop(_find_key(current, sub) or sub, None)
+                current.pop(find_key(current, sub) or sub, None)
                 if not current:
                     container.pop(key, None)
             return
         if not isinstance(current, dict):
             current = container[key] = {}
-        current.pop(_find_key(current, sub) or sub, None)
+        current.pop(find_key(current, sub) or sub, None)
         current[sub] = value
 
     def _remove_values(self, container: dict[str, Any], key: str, value: Any) -> None:
@@ -469,7 +462,7 @@ class Patcher:
             else:
                 for item in matched:
                     if isinstance(item, dict):
-                        item.pop(_find_key(item, sub) or sub, None)
+                        item.pop(find_key(item, sub) or sub, None)
             return
         if not matched:
             created = self._entra_create_from_filter(path, value, sub)
@@ -480,7 +473,7 @@ class Patcher:
             if not isinstance(item, dict):
                 raise InvalidPath(f"The values of '{key}' are not objects; use a path without a filter.")
             if sub is not None:
-                item.pop(_find_key(item, sub) or sub, None)
+                item.pop(find_key(item, sub) or sub, None)
                 item[sub] = value
             elif isinstance(value, dict):
                 item.update(value)

@@ -242,15 +242,29 @@ def _extension_urns(attributes: dict[str, Any]) -> list[str]:
     return [k for k, v in attributes.items() if k.lower().startswith("urn:") and isinstance(v, dict)]
 
 
+def _representation(core_urn: str, obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The start every resource shares (schemas, id, externalId), and its stored attributes."""
+    attributes = obj.attributes if isinstance(obj.attributes, dict) else {}
+    representation: dict[str, Any] = {"schemas": [core_urn, *_extension_urns(attributes)], "id": str(obj.pk)}
+    if obj.external_id:
+        representation["externalId"] = obj.external_id
+    return representation, attributes
+
+
+def _meta(resource_type: str, obj: Any, location: str) -> dict[str, Any]:
+    """RFC 7643 §3.1 `meta`; `version` is also the ETag (RFC 7644 §3.14)."""
+    return {
+        "resourceType": resource_type,
+        "created": _iso(obj.created_at),
+        "lastModified": _iso(obj.updated_at),
+        "location": location,
+        "version": etag(obj.version),
+    }
+
+
 def render_user(user: RealmUser, location: str, groups: Iterable[tuple[Any, str, str]] | None) -> dict[str, Any]:
     """The full User resource (RFC 7643 §4.1, §8.2). `groups`: (id, displayName, $ref) of each group."""
-    attributes = user.attributes if isinstance(user.attributes, dict) else {}
-    representation: dict[str, Any] = {
-        "schemas": [S.USER_URN, *_extension_urns(attributes)],
-        "id": str(user.pk),
-    }
-    if user.external_id:
-        representation["externalId"] = user.external_id
+    representation, attributes = _representation(S.USER_URN, user)
     representation["userName"] = user.username
     for key, value in attributes.items():
         if key not in {"userName", "externalId", "active", "password"}:
@@ -260,13 +274,7 @@ def render_user(user: RealmUser, location: str, groups: Iterable[tuple[Any, str,
         representation["groups"] = [
             {"value": str(gid), "display": display, "$ref": ref, "type": "direct"} for gid, display, ref in groups
         ]
-    representation["meta"] = {
-        "resourceType": "User",
-        "created": _iso(user.created_at),
-        "lastModified": _iso(user.updated_at),
-        "location": location,
-        "version": etag(user.version),
-    }
+    representation["meta"] = _meta("User", user, location)
     return representation
 
 
@@ -327,13 +335,7 @@ def parse_group(payload: Any) -> tuple[GroupData, list[uuid.UUID] | None]:
 
 def render_group(group: RealmGroup, location: str, members: Iterable[tuple[Any, str, str]] | None) -> dict[str, Any]:
     """The Group resource (RFC 7643 §4.2, §8.4). `members`: (id, display, $ref); None leaves them out."""
-    attributes = group.attributes if isinstance(group.attributes, dict) else {}
-    representation: dict[str, Any] = {
-        "schemas": [S.GROUP_URN, *_extension_urns(attributes)],
-        "id": str(group.pk),
-    }
-    if group.external_id:
-        representation["externalId"] = group.external_id
+    representation, attributes = _representation(S.GROUP_URN, group)
     representation["displayName"] = group.display_name
     for key, value in attributes.items():
         if key not in {"displayName", "externalId", "members"}:
@@ -342,11 +344,5 @@ def render_group(group: RealmGroup, location: str, members: Iterable[tuple[Any, 
         representation["members"] = [
             {"value": str(uid), "display": display, "$ref": ref, "type": "User"} for uid, display, ref in members
         ]
-    representation["meta"] = {
-        "resourceType": "Group",
-        "created": _iso(group.created_at),
-        "lastModified": _iso(group.updated_at),
-        "location": location,
-        "version": etag(group.version),
-    }
+    representation["meta"] = _meta("Group", group, location)
     return representation

@@ -55,7 +55,9 @@ def parse_selection(attributes: str | None, excluded: str | None) -> Selection:
     return Selection(include=include, exclude=exclude)
 
 
-def _find_key(container: dict[str, Any], name: str) -> str | None:
+def find_key(container: dict[str, Any], name: str) -> str | None:
+    """The key of `container` naming `name`, in any letter case (RFC 7643 §2.1: attribute names are
+    case-insensitive), or None."""
     lowered = name.lower()
     for key in container:
         if key.lower() == lowered:
@@ -68,13 +70,13 @@ def _locate(resource: dict[str, Any], path: AttrPath, core_urn: str) -> tuple[di
     if path.urn is None or path.urn.lower() == core_urn.lower():
         if path.attr is None:
             return None
-        return resource, _find_key(resource, path.attr)
-    urn_key = _find_key(resource, path.urn)
+        return resource, find_key(resource, path.attr)
+    urn_key = find_key(resource, path.urn)
     if urn_key is None or not isinstance(resource[urn_key], dict):
         return None
     if path.attr is None:
         return resource, urn_key
-    return resource[urn_key], _find_key(resource[urn_key], path.attr)
+    return resource[urn_key], find_key(resource[urn_key], path.attr)
 
 
 def _copy_path(source: dict[str, Any], target: dict[str, Any], path: AttrPath, core_urn: str) -> None:
@@ -85,14 +87,14 @@ def _copy_path(source: dict[str, Any], target: dict[str, Any], path: AttrPath, c
     if holder is source:
         target_holder = target
     else:
-        urn_key = _find_key(source, path.urn or "")
+        urn_key = find_key(source, path.urn or "")
         target_holder = target.setdefault(urn_key, {})
     value = holder[key]
     if path.sub_attr is None or path.attr is None:
         target_holder[key] = copy.deepcopy(value)
         return
     if isinstance(value, dict):
-        sub_key = _find_key(value, path.sub_attr)
+        sub_key = find_key(value, path.sub_attr)
         if sub_key is not None:
             target_holder.setdefault(key, {})[sub_key] = copy.deepcopy(value[sub_key])
     elif isinstance(value, list):
@@ -100,7 +102,7 @@ def _copy_path(source: dict[str, Any], target: dict[str, Any], path: AttrPath, c
         items = existing if isinstance(existing, list) and len(existing) == len(value) else [{} for _ in value]
         for item, out in zip(value, items, strict=True):
             if isinstance(item, dict):
-                sub_key = _find_key(item, path.sub_attr)
+                sub_key = find_key(item, path.sub_attr)
                 if sub_key is not None:
                     out[sub_key] = copy.deepcopy(item[sub_key])
         target_holder[key] = items
@@ -120,7 +122,7 @@ def _remove_path(resource: dict[str, Any], path: AttrPath, core_urn: str) -> Non
     items = value if isinstance(value, list) else [value]
     for item in items:
         if isinstance(item, dict):
-            sub_key = _find_key(item, path.sub_attr)
+            sub_key = find_key(item, path.sub_attr)
             if sub_key is not None:
                 del item[sub_key]
 

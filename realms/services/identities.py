@@ -239,12 +239,13 @@ def locked_user(realm: Realm, pk: Any) -> RealmUser | None:
     return user
 
 
-def _lock_user(user: RealmUser, expected_version: int | None, locked: bool) -> RealmUser:
+def _lock(obj: Any, expected_version: int | None, locked: bool, fetch_locked) -> Any:
+    """The row locked (unless the caller already holds the lock), and the If-Match version checked under it."""
     if not locked:
-        user = locked_user(user.realm, user.pk) or user
-    if expected_version is not None and user.version != expected_version:
-        raise VersionMismatch(user.version)
-    return user
+        obj = fetch_locked(obj.realm, obj.pk) or obj
+    if expected_version is not None and obj.version != expected_version:
+        raise VersionMismatch(obj.version)
+    return obj
 
 
 @transaction.atomic(savepoint=False)
@@ -252,7 +253,7 @@ def replace_user(
     user: RealmUser, data: UserData, actor: Actor, expected_version: int | None = None, *, locked: bool = False
 ) -> RealmUser:
     """Replace every attribute of `user` (RFC 7644 §3.5.1 semantics: what is absent is cleared)."""
-    user = _lock_user(user, expected_version, locked)
+    user = _lock(user, expected_version, locked, locked_user)
     realm = user.realm
     old_attributes = user.attributes
     old_active = user.active
@@ -282,7 +283,7 @@ def replace_user(
 
 @transaction.atomic(savepoint=False)
 def delete_user(user: RealmUser, actor: Actor, expected_version: int | None = None, *, locked: bool = False) -> None:
-    user = _lock_user(user, expected_version, locked)
+    user = _lock(user, expected_version, locked, locked_user)
     # The groups the user leaves change too (their members): their versions move forward, in one UPDATE.
     RealmGroup.objects.filter(pk__in=RealmGroupMembership.objects.filter(user=user).values("group_id")).update(
         version=F("version") + 1, updated_at=timezone.now()
@@ -379,14 +380,6 @@ def locked_group(realm: Realm, pk: Any) -> RealmGroup | None:
     return group
 
 
-def _lock_group(group: RealmGroup, expected_version: int | None, locked: bool) -> RealmGroup:
-    if not locked:
-        group = locked_group(group.realm, group.pk) or group
-    if expected_version is not None and group.version != expected_version:
-        raise VersionMismatch(group.version)
-    return group
-
-
 @transaction.atomic(savepoint=False)
 def update_group(
     group: RealmGroup,
@@ -398,7 +391,7 @@ def update_group(
     locked: bool = False,
 ) -> RealmGroup:
     """Change a group's attributes (data: the full new state) and/or its members, in one transaction."""
-    group = _lock_group(group, expected_version, locked)
+    group = _lock(group, expected_version, locked, locked_group)
     realm = group.realm
     changes: dict[str, Any] = {}
     if data is not None:
@@ -438,7 +431,7 @@ def update_group(
 
 @transaction.atomic(savepoint=False)
 def delete_group(group: RealmGroup, actor: Actor, expected_version: int | None = None, *, locked: bool = False) -> None:
-    group = _lock_group(group, expected_version, locked)
+    group = _lock(group, expected_version, locked, locked_group)
     _record(group.realm, actor, AuditEvent.Action.GROUP_DELETED, "Group", group.pk, group.display_name, {})
     roles.on_group_deleted(group, actor)
     # Its members' `groups` change: their versions move forward, in one UPDATE, before the memberships go.

@@ -58,6 +58,9 @@ def scim_realm(pk: uuid.UUID | None) -> Realm | None:
     return next(iter(Realm.objects.raw(_scim_realm_sql(connection.vendor), [param])), None)
 
 
+NO_REALM = "No realm with SCIM enabled at this URL: check the SCIM connector base URL."
+
+
 class SCIMView(APIView):
     authentication_classes = [APITokenAuthentication]
     permission_classes = [SCIMPermission]
@@ -78,31 +81,33 @@ class SCIMView(APIView):
         self._check_body_size(request)
         realm = scim_realm(kwargs.get("realm_pk"))
         if realm is None:
-            raise NotFound("No realm with SCIM enabled at this URL: check the SCIM connector base URL.")
+            raise NotFound(NO_REALM)
         self.realm = realm
         token_realm = getattr(request.auth, "realm_id", None)
         if token_realm is not None and token_realm != realm.pk:
             # A token restricted to another realm learns nothing about this one, not even that it exists.
-            raise NotFound("No realm with SCIM enabled at this URL: check the SCIM connector base URL.")
+            raise NotFound(NO_REALM)
         if request.method in {"POST", "PUT", "PATCH"} and not self._has_body(request):
             raise InvalidSyntax("The request body is empty; a JSON object was expected.")
         self.root_url = urls_helpers.scim_root_url(realm.pk, request)
 
+    @staticmethod
+    def _content_length(request: Request) -> int | None:
+        """The declared body length; None when the header is not a number."""
+        try:
+            return int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return None
+
     def _check_body_size(self, request: Request) -> None:
         limit = app_settings.MAX_BODY_BYTES
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
+        length = self._content_length(request) or 0
         if length > limit:
             raise PayloadTooLarge(f"The request body is {length} bytes; the limit is {limit} bytes.")
 
-    @staticmethod
-    def _has_body(request: Request) -> bool:
-        try:
-            return int(request.META.get("CONTENT_LENGTH") or 0) > 0 or "HTTP_TRANSFER_ENCODING" in request.META
-        except ValueError:
-            return True
+    def _has_body(self, request: Request) -> bool:
+        length = self._content_length(request)
+        return length is None or length > 0 or "HTTP_TRANSFER_ENCODING" in request.META
 
     def actor(self) -> Actor:
         token = self.request.auth

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from .. import schemas as S
 from ..conf import app_settings
 from ..errors import NotFound, NotImplementedSCIM, SCIMError
-from .base import SCIMView, list_response, not_modified, with_etag
+from .base import ResourceMixin, SCIMView, list_response
 from .groups import GroupDetailView, GroupListView, GroupSearchView
 from .users import UserDetailView, UserListView, UserSearchView
 
@@ -31,7 +31,8 @@ def implemented_features() -> dict[str, bool]:
         "filter": all(hasattr(view, "search") for view in (UserListView, GroupListView)),
         "changePassword": False,  # passwords are never stored
         "sort": all(hasattr(view, "search") for view in (UserListView, GroupListView)),
-        "etag": hasattr(UserDetailView, "get") and not_modified is not None,
+        # ResourceMixin answers If-None-Match on GET; its writes check If-Match under the row lock.
+        "etag": all(issubclass(view, ResourceMixin) for view in (UserDetailView, GroupDetailView)),
         "search": all(hasattr(view, "post") for view in (UserSearchView, GroupSearchView)),
     }
 
@@ -125,6 +126,4 @@ __all__ = [
     "SchemasView",
     "ServiceProviderConfigView",
     "implemented_features",
-    "not_modified",
-    "with_etag",
 ]
