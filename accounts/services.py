@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from config.compiled import CompiledQuery
+
 from .backends import prime_permissions, with_permission_names
 from .models import APIToken, ServiceAccount, User
 from .tokens import MalformedToken, check_token_format, generate_token, hash_token
@@ -80,6 +82,15 @@ def revoke_token(token: APIToken, *, revoked_by: User | None = None) -> APIToken
     return token
 
 
+# key_hash is unique: no ordering. The SQL is compiled once per process (config/compiled.py).
+_TOKEN_BY_HASH = CompiledQuery(
+    lambda key_hash: (
+        with_permission_names(APIToken.objects.select_related("user")).filter(key_hash=key_hash).order_by()[:1]
+    ),
+    kinds=["str"],
+)
+
+
 @sensitive_variables("secret")
 def authenticate_token(secret: str) -> APIToken:
     """Return the active APIToken (with its user) for `secret`, or raise TokenError.
@@ -95,7 +106,7 @@ def authenticate_token(secret: str) -> APIToken:
         raise TokenError(f"Invalid token: {exc}.") from None
     key_hash = hash_token(secret)
     # The user's permissions come with the token (one query): every API call checks one right after.
-    token = with_permission_names(APIToken.objects.select_related("user")).filter(key_hash=key_hash).first()
+    token = _TOKEN_BY_HASH.first(key_hash)
     if token is None or not hmac.compare_digest(token.key_hash, key_hash):
         raise TokenError("Invalid token: unknown token.")
     now = timezone.now()

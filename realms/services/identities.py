@@ -20,6 +20,9 @@ from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from config.compiled import CompiledQuery
+
+from ..aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails
 from ..models import (
     AuditEvent,
     Realm,
@@ -164,15 +167,45 @@ def _conflict_from_integrity_error(exc: IntegrityError, resource: str, name_attr
     return _uniqueness_error(name_attr, name, resource)
 
 
+def _conflict_query(model: Any, name_field: str, with_external_id: bool, excluding: bool) -> CompiledQuery:
+    """Rows of the realm holding the name (case-insensitively) or the externalId (exactly), at most two, in one
+    query compiled once per process; arguments: realm id, name[, externalId][, the id to leave out]."""
+
+    def build(realm_pk: Any, name: str, *rest: Any) -> Any:
+        rest_values = list(rest)
+        condition = Q(lowered=Lower(Value(name)))
+        if with_external_id:
+            condition |= Q(external_id=rest_values.pop(0))
+        queryset = model.objects.filter(realm_id=realm_pk).alias(lowered=Lower(name_field)).filter(condition)
+        if excluding:
+            queryset = queryset.exclude(pk=rest_values.pop(0))
+        return queryset.only("external_id").order_by()[:2]
+
+    kinds = ["uuid", "str"] + (["str"] if with_external_id else []) + (["uuid"] if excluding else [])
+    return CompiledQuery(build, kinds=kinds)
+
+
+_CONFLICT_QUERIES = {
+    (model, with_external_id, excluding): _conflict_query(model, name_field, with_external_id, excluding)
+    for model, name_field in ((RealmUser, "username"), (RealmGroup, "display_name"))
+    for with_external_id in (False, True)
+    for excluding in (False, True)
+}
+
+
+def _conflicting_external_ids(model: Any, realm: Realm, name: str, external_id: str | None, exclude_pk: Any) -> list:
+    query = _CONFLICT_QUERIES[(model, external_id is not None, exclude_pk is not None)]
+    args = (
+        [realm.pk, name]
+        + ([external_id] if external_id is not None else [])
+        + ([exclude_pk] if exclude_pk is not None else [])
+    )
+    return [row.external_id for row in query.fetch(*args)]
+
+
 def _user_conflict(realm: Realm, data: UserData, exclude_pk: Any = None) -> None:
     """One query for both unique attributes (userName case-insensitively, externalId exactly)."""
-    condition = Q(lu=Lower(Value(data.username)))
-    if data.external_id is not None:
-        condition |= Q(external_id=data.external_id)
-    qs = RealmUser.objects.filter(realm=realm).alias(lu=Lower("username")).filter(condition)
-    if exclude_pk is not None:
-        qs = qs.exclude(pk=exclude_pk)
-    rows = list(qs.values_list("external_id", flat=True)[:2])
+    rows = _conflicting_external_ids(RealmUser, realm, data.username, data.external_id, exclude_pk)
     if not rows:
         return
     if data.external_id is not None and data.external_id in rows:
@@ -181,13 +214,7 @@ def _user_conflict(realm: Realm, data: UserData, exclude_pk: Any = None) -> None
 
 
 def _group_conflict(realm: Realm, data: GroupData, exclude_pk: Any = None) -> None:
-    condition = Q(ln=Lower(Value(data.display_name)))
-    if data.external_id is not None:
-        condition |= Q(external_id=data.external_id)
-    qs = RealmGroup.objects.filter(realm=realm).alias(ln=Lower("display_name")).filter(condition)
-    if exclude_pk is not None:
-        qs = qs.exclude(pk=exclude_pk)
-    rows = list(qs.values_list("external_id", flat=True)[:2])
+    rows = _conflicting_external_ids(RealmGroup, realm, data.display_name, data.external_id, exclude_pk)
     if not rows:
         return
     if data.external_id is not None and data.external_id in rows:
@@ -231,12 +258,35 @@ def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
     return user
 
 
-def locked_user(realm: Realm, pk: Any) -> RealmUser | None:
-    """The user, its row locked until the end of the caller's transaction (only this row: not the realm's)."""
-    user = RealmUser.objects.select_for_update(of=("self",)).filter(realm=realm, pk=pk).first()
+# The row locked with its emails (a replacement compares them) and groups (a response shows them), in one query
+# whose SQL is compiled once per process (config/compiled.py).
+_LOCKED_USER = CompiledQuery(
+    lambda realm_pk, pk: (
+        RealmUser.objects.select_for_update(of=("self",))
+        .filter(realm_id=realm_pk, pk=pk)
+        .annotate(emails_json=UserEmailsJSON(), groups_json=UserGroupsJSON())
+        .order_by()[:1]
+    ),
+    kinds=["uuid", "uuid"],
+)
+
+
+def locked_user(realm: Realm, pk: uuid.UUID) -> RealmUser | None:
+    """The user, its row locked until the end of the caller's transaction (only this row: not the realm's).
+
+    It comes with `emails_json` and `groups_json` (realms.aggregates), read under the lock.
+    """
+    user = _LOCKED_USER.first(realm.pk, pk)
     if user is not None:
         user.realm = realm
     return user
+
+
+def _current_emails(user: RealmUser) -> list[tuple[str, str, bool]]:
+    loaded = getattr(user, "emails_json", None)
+    if loaded is not None:
+        return decode_emails(loaded)
+    return [(e.value, e.type, e.primary) for e in user.emails.all()]
 
 
 def _lock(obj: Any, expected_version: int | None, locked: bool, fetch_locked) -> Any:
@@ -262,7 +312,7 @@ def replace_user(
         return user  # nothing changed: no write, no new version, no audit event
     if data.username.lower() != user.username.lower() or data.external_id != user.external_id:
         _user_conflict(realm, data, exclude_pk=user.pk)
-    old_emails = sorted((e.value, e.type, e.primary) for e in user.emails.all())
+    old_emails = sorted(_current_emails(user))
     _apply_user_data(user, data)
     user.version += 1  # the row is locked: no concurrent writer can have moved it
     _save_user(user, data)
@@ -365,16 +415,21 @@ def create_group(realm: Realm, data: GroupData, actor: Actor, member_ids: Sequen
     return group
 
 
-def locked_group(realm: Realm, pk: Any) -> RealmGroup | None:
-    """The group, its row locked until the end of the caller's transaction, with whether it maps to roles (the
-    role hooks need it on every membership change: asked here, in the same query)."""
-    mappings = RealmGroupRoleMapping.objects.filter(realm_group=OuterRef("pk"))
-    group = (
+# Whether the group maps to roles comes with the lock: the role hooks need it on every membership change.
+_LOCKED_GROUP = CompiledQuery(
+    lambda realm_pk, pk: (
         RealmGroup.objects.select_for_update(of=("self",))
-        .annotate(has_role_mappings=Exists(mappings))
-        .filter(realm=realm, pk=pk)
-        .first()
-    )
+        .annotate(has_role_mappings=Exists(RealmGroupRoleMapping.objects.filter(realm_group=OuterRef("pk"))))
+        .filter(realm_id=realm_pk, pk=pk)
+        .order_by()[:1]
+    ),
+    kinds=["uuid", "uuid"],
+)
+
+
+def locked_group(realm: Realm, pk: uuid.UUID) -> RealmGroup | None:
+    """The group, its row locked until the end of the caller's transaction, with whether it maps to roles."""
+    group = _LOCKED_GROUP.first(realm.pk, pk)
     if group is not None:
         group.realm = realm
     return group

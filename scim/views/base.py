@@ -8,13 +8,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import APITokenAuthentication
+from config.compiled import CompiledQuery, Uncompilable
 from realms import urls_helpers
 from realms.models import Realm
 from realms.services import Actor
@@ -29,33 +29,24 @@ from ..errors import (
     PreconditionFailed,
     scim_exception_handler,
 )
-from ..filters import FilterSyntaxError, parse_attr_path, parse_filter
+from ..filters import AttrPath, Compare, FilterSyntaxError, parse_attr_path, parse_filter
 from ..filters.compiler import FilterCompileError, compile_filter, compile_sort
 from ..negotiation import PlainJSONParser, SCIMContentNegotiation, SCIMJSONParser, SCIMRenderer
 from ..permissions import SCIMPermission
 from ..selection import Selection, apply_selection, parse_selection
 from ..throttling import TokenRateThrottle
 
-
-@functools.cache
-def _scim_realm_sql(vendor: str) -> str:
-    """The SQL of the realm lookup, compiled by the ORM once per process (every SCIM call runs it).
-
-    The IdP metadata XML (kilobytes) is never needed to serve SCIM: it stays in the database (a deferred field).
-    """
-    query = Realm.objects.defer("idp_metadata").filter(pk=uuid.UUID(int=0), scim_enabled=True).order_by()[:1]
-    sql, params = query.query.sql_with_params()
-    if len(params) != 1:  # the realm's id is the only parameter
-        raise RuntimeError(f"Unexpected realm lookup parameters: {params!r}")
-    return sql
+# The IdP metadata XML (kilobytes) is never needed to serve SCIM: it stays in the database (a deferred field).
+_SCIM_REALM = CompiledQuery(
+    lambda pk: Realm.objects.defer("idp_metadata").filter(pk=pk, scim_enabled=True).order_by()[:1], kinds=["uuid"]
+)
 
 
 def scim_realm(pk: uuid.UUID | None) -> Realm | None:
-    """The realm at a SCIM root URL, if SCIM is enabled for it."""
+    """The realm at a SCIM root URL, if SCIM is enabled for it (SQL compiled once per process)."""
     if pk is None:
         return None
-    param = Realm._meta.pk.get_db_prep_value(pk, connection)
-    return next(iter(Realm.objects.raw(_scim_realm_sql(connection.vendor), [param])), None)
+    return _SCIM_REALM.first(pk)
 
 
 NO_REALM = "No realm with SCIM enabled at this URL: check the SCIM connector base URL."
@@ -265,6 +256,45 @@ def with_etag(response: Response, version: int) -> Response:
 # ------------------------------------------------------------------------------------------ resources
 
 
+# The attributes IdPs look resources up by before creating them (docs/idp-notes: Okta's userName, Entra's
+# externalId, both IdPs' group displayName): equality on them is served by SQL compiled once per process.
+LOOKUP_ATTRIBUTES = {"User": {"username", "externalid"}, "Group": {"displayname", "externalid"}}
+_UNCOMPILABLE_LOOKUPS: set[tuple[type, str]] = set()
+
+
+@functools.cache
+def _one_query(mixin: type[ResourceMixin], with_related: bool) -> CompiledQuery:
+    """One resource of a realm by id (with its related values when `with_related` and the resource inlines
+    them), compiled once per process."""
+
+    def build(realm_pk: uuid.UUID, pk: uuid.UUID) -> Any:
+        queryset = mixin.model.objects.filter(realm_id=realm_pk, pk=pk)
+        annotated = mixin.with_related(queryset) if with_related else None
+        return (queryset if annotated is None else annotated).order_by()[:1]
+
+    return CompiledQuery(build, kinds=["uuid", "uuid"])
+
+
+@functools.lru_cache(maxsize=256)
+def _lookup_query(
+    mixin: type[ResourceMixin], attr: str, start_index: int, count: int, with_related: bool
+) -> CompiledQuery | None:
+    """`attr eq "<value>"` in a realm, one page in the default order, compiled once per process (limits are part
+    of the SQL: IdPs send the same startIndex and count with every lookup, so there are few of them)."""
+    if (mixin, attr) in _UNCOMPILABLE_LOOKUPS:
+        return None
+    resource_type = mixin.resource_type
+
+    def build(realm_pk: uuid.UUID, value: str) -> Any:
+        condition = compile_filter(Compare(AttrPath(None, attr), "eq", value), resource_type)
+        queryset = mixin.model.objects.filter(realm_id=realm_pk).filter(condition)
+        annotated = mixin.with_related(queryset) if with_related else None
+        queryset = queryset if annotated is None else annotated
+        return queryset.order_by("created_at", "id")[start_index - 1 : start_index - 1 + count]
+
+    return CompiledQuery(build, kinds=["uuid", "str"])
+
+
 class ResourceMixin:
     """Reading User or Group resources: one object, or a filtered, sorted page with its related values.
 
@@ -277,17 +307,21 @@ class ResourceMixin:
     model: Any
     core_urn: str
     related: str
+    # The annotation carrying `related` in the resource's own query (a user's groups_json); None: a query of its own.
+    inline_attr: str | None = None
 
     def related_values(self, ids: list[Any]) -> dict[Any, list[tuple[Any, str, str]]]:
         raise NotImplementedError
 
-    def with_related(self, queryset: Any) -> Any | None:
-        """The queryset annotated with the related values, read in the same query; None when this resource loads
-        them with a query of their own (a group's members can be tens of thousands: never inlined)."""
+    @classmethod
+    def with_related(cls, queryset: Any) -> Any | None:
+        """The queryset annotated with `inline_attr`, the related values read in the same query; None when this
+        resource loads them with a query of their own (a group's members can be tens of thousands: never inlined)."""
         return None
 
-    def inlined_related(self, obj: Any) -> list[tuple[Any, str, str]]:
-        raise NotImplementedError
+    def inlined_related(self, obj: Any) -> list[tuple[Any, str, str]] | None:
+        """The related values `obj` came with (see `inline_attr`), or None when it came without."""
+        return None
 
     def render(self, obj: Any, location: str, related: Any) -> dict[str, Any]:
         raise NotImplementedError
@@ -295,9 +329,8 @@ class ResourceMixin:
     def represent(self, obj: Any, selection: Selection | None = None, related: Any = None) -> dict[str, Any]:
         selection = selection or Selection()
         if related is None and selection.wants(self.related):
-            if hasattr(obj, "inlined_related"):
-                related = self.inlined_related(obj)
-            else:
+            related = self.inlined_related(obj)
+            if related is None:
                 related = self.related_values([obj.pk]).get(obj.pk, [])
         representation = self.render(obj, self.location(self.endpoint, obj.pk), related)
         return apply_selection(representation, selection, self.core_urn)
@@ -307,11 +340,7 @@ class ResourceMixin:
             pk = uuid.UUID(resource_id)
         except ValueError:
             pk = None
-        queryset = self.model.objects.filter(realm=self.realm, pk=pk)
-        annotated = self.with_related(queryset) if with_related else None
-        if annotated is not None:  # never `or`: a QuerySet's truth value runs it
-            queryset = annotated
-        obj = queryset.first() if pk else None
+        obj = _one_query(type(self), with_related).first(self.realm.pk, pk) if pk else None
         if obj is None:
             raise NotFound(f"No {self.resource_type.lower()} with id '{resource_id[:80]}' in this realm.")
         return obj
@@ -350,19 +379,48 @@ class ResourceMixin:
             raise InvalidFilter(f"Invalid filter: {exc}.") from None
         deep_page = query.filter is None and query.sort_by is None and query.start_index > 1
         wanted = query.selection.wants(self.related)
-        inline = (lambda qs: self.with_related(qs)) if wanted else None
-        objects = self._page(queryset, ordering, query.start_index, query.count, by_ids_first=deep_page, inline=inline)
+        objects = self._lookup(query, wanted)
+        if objects is None:
+            inline = (lambda qs: self.with_related(qs)) if wanted else None
+            objects = self._page(
+                queryset, ordering, query.start_index, query.count, by_ids_first=deep_page, inline=inline
+            )
         if (objects and len(objects) < query.count) or (not objects and query.count and query.start_index == 1):
             total = query.start_index - 1 + len(objects)  # the last page: its end is the total, no count needed
         else:
             total = queryset.count()
-        inlined = bool(objects) and hasattr(objects[0], "inlined_related")
+        inlined = bool(objects) and self.inlined_related(objects[0]) is not None
         related = self.related_values([o.pk for o in objects]) if objects and wanted and not inlined else {}
         resources = [
             self.represent(o, query.selection, None if inlined else related.get(o.pk, []) if wanted else None)
             for o in objects
         ]
         return Response(list_response(resources, total, query.start_index))
+
+    def _lookup(self, query: ListQuery, wanted: bool) -> list[Any] | None:
+        """The page of an IdP's lookup (`userName eq "…"`, `externalId eq "…"`, `displayName eq "…"`) through SQL
+        compiled once per process; None for any other query (compiled by the ORM on each call)."""
+        expr = query.filter
+        if not (
+            isinstance(expr, Compare)
+            and expr.op == "eq"
+            and isinstance(expr.value, str)
+            and expr.value  # `eq ""` means "not present": another query
+            and query.sort_by is None
+            and query.count
+            and expr.path.sub_attr is None
+            and expr.path.urn in (None, self.core_urn)
+            and (expr.path.attr or "").lower() in LOOKUP_ATTRIBUTES[self.resource_type]
+        ):
+            return None
+        compiled = _lookup_query(type(self), expr.path.attr.lower(), query.start_index, query.count, wanted)
+        if compiled is None:
+            return None
+        try:
+            return compiled.fetch(self.realm.pk, expr.value)
+        except Uncompilable:  # never expected for these attributes; the ORM then serves the lookup
+            _UNCOMPILABLE_LOOKUPS.add((type(self), expr.path.attr.lower()))
+            return None
 
     @staticmethod
     def _page(

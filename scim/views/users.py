@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from realms import services
+from realms.aggregates import UserGroupsJSON, decode_groups
 from realms.models import RealmGroupMembership, RealmUser
 
 from .. import schemas as S
-from ..aggregates import UserGroupsJSON, decode_groups
 from ..errors import InvalidValue, PreconditionFailed, Uniqueness
 from ..patch import apply_patch
 from ..resources import USER_EXTENSIONS, normalize_resource, parse_user, render_user, user_data_from_attributes
@@ -37,6 +37,7 @@ class UserMixin(ResourceMixin):
     model = RealmUser
     core_urn = S.USER_URN
     related = "groups"
+    inline_attr = "groups_json"
 
     def related_values(self, ids: list[Any]) -> dict[Any, list[tuple[Any, str, str]]]:
         """The groups of these users, in one query."""
@@ -50,11 +51,15 @@ class UserMixin(ResourceMixin):
             groups[user_id].append((group_id, display, self.location("Groups", group_id)))
         return groups
 
-    def with_related(self, queryset: Any) -> Any:
-        return queryset.annotate(inlined_related=UserGroupsJSON())
+    @classmethod
+    def with_related(cls, queryset: Any) -> Any:
+        return queryset.annotate(groups_json=UserGroupsJSON())
 
-    def inlined_related(self, obj: RealmUser) -> list[tuple[Any, str, str]]:
-        return [(gid, name, self.location("Groups", gid)) for gid, name in decode_groups(obj.inlined_related)]
+    def inlined_related(self, obj: RealmUser) -> list[tuple[Any, str, str]] | None:
+        loaded = getattr(obj, "groups_json", None)
+        if loaded is None:
+            return None
+        return [(gid, name, self.location("Groups", gid)) for gid, name in decode_groups(loaded)]
 
     def render(self, obj: RealmUser, location: str, related: Any) -> dict[str, Any]:
         return render_user(obj, location, related)
