@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import hmac
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
@@ -82,8 +82,9 @@ def revoke_token(token: APIToken, *, revoked_by: User | None = None) -> APIToken
     return token
 
 
-# key_hash is unique: no ordering. The SQL is compiled once per process (config/compiled.py).
-_TOKEN_BY_HASH = CompiledQuery(
+# The token with its user and the user's permissions, by key_hash (unique: no ordering). The SQL is compiled once
+# per process (config/compiled.py); the SCIM API joins it with the realm of its URL (scim/authentication.py).
+TOKEN_BY_HASH = CompiledQuery(
     lambda key_hash: (
         with_permission_names(APIToken.objects.select_related("user")).filter(key_hash=key_hash).order_by()[:1]
     ),
@@ -92,10 +93,11 @@ _TOKEN_BY_HASH = CompiledQuery(
 
 
 @sensitive_variables("secret")
-def authenticate_token(secret: str) -> APIToken:
+def authenticate_token(secret: str, load: Callable[[str], APIToken | None] | None = None) -> APIToken:
     """Return the active APIToken (with its user) for `secret`, or raise TokenError.
 
-    Malformed tokens are refused before any query. last_used_at is written at most once per
+    `load(key_hash)` reads the token (by default TOKEN_BY_HASH; a caller may read more in the same query). Malformed
+    tokens are refused before any query. last_used_at is written at most once per
     TOKEN_LAST_USED_RESOLUTION seconds, so authentication does not cost a write on every request.
     """
     from .conf import app_settings
@@ -106,7 +108,7 @@ def authenticate_token(secret: str) -> APIToken:
         raise TokenError(f"Invalid token: {exc}.") from None
     key_hash = hash_token(secret)
     # The user's permissions come with the token (one query): every API call checks one right after.
-    token = _TOKEN_BY_HASH.first(key_hash)
+    token = (load or TOKEN_BY_HASH.first)(key_hash)
     if token is None or not hmac.compare_digest(token.key_hash, key_hash):
         raise TokenError("Invalid token: unknown token.")
     now = timezone.now()

@@ -120,6 +120,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     if not os.environ.get("DATABASE_URL"):
         VAR_DIR.mkdir(parents=True, exist_ok=True)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Prepared statements: PostgreSQL plans a statement once per connection instead of on every call (the token
+    # query took 0.32 ms planned each time, 0.10 ms prepared). psycopg prepares a statement after it has run
+    # PREPARE_THRESHOLD times on a connection; "off" for PgBouncer in transaction mode before 1.21.
+    _threshold = os.environ.get("PREPARE_THRESHOLD", "5").strip().lower()
+    if _threshold not in {"off", "none", ""}:
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=int(_threshold)
+        )
 
 # Cache: per-process memory by default; CACHE=database shares it (rate-limit counts) between workers and servers
 # through the database (run `manage.py createcachetable` once).

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from .conf import app_settings
 
@@ -22,9 +26,21 @@ def absolute(path: str, request: HttpRequest | None = None) -> str:
     return f"{base_url(request)}{path}"
 
 
-def scim_root_path(realm_pk) -> str:
+@functools.lru_cache(maxsize=1024)
+def _scim_root_path(realm_pk, script_prefix: str) -> str:
     # Shown without a trailing slash: Okta has trouble with a root URL ending in one (idp-notes).
     return reverse("scim:root", kwargs={"realm_pk": realm_pk}).rstrip("/")
+
+
+def scim_root_path(realm_pk) -> str:
+    """Reversed once per realm and script prefix: every SCIM response builds its links from it."""
+    return _scim_root_path(realm_pk, get_script_prefix())
+
+
+@receiver(setting_changed)
+def _forget_paths(*, setting: str, **kwargs) -> None:
+    if setting == "ROOT_URLCONF":
+        _scim_root_path.cache_clear()
 
 
 def scim_root_url(realm_pk, request: HttpRequest | None = None) -> str:

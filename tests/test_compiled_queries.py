@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from accounts import services as account_services
 from accounts.backends import with_permission_names
 from accounts.models import APIToken
-from config.compiled import CompiledQuery, Uncompilable
+from config.compiled import CompiledJoin, CompiledQuery, Uncompilable
 from realms.aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails, decode_groups
-from realms.models import RealmUser
+from realms.models import Realm, RealmUser
 from realms.services import locked_user
 from scim.views.base import _UNCOMPILABLE_LOOKUPS, _lookup_query
 from scim.views.groups import GroupListView
@@ -164,3 +164,19 @@ def test_every_idp_lookup_attribute_takes_the_compiled_path(db, view, attr, with
     assert query is not None
     assert query.fetch(realm.pk, "someone@example.com") == []
     assert (view, attr) not in _UNCOMPILABLE_LOOKUPS
+
+
+def test_a_token_and_a_realm_are_read_in_one_query_each_found_or_not(db, django_assert_num_queries):
+    from accounts.services import TOKEN_BY_HASH
+    from scim.authentication import SCIM_REALM
+
+    issued = account_services.issue_token(ServiceAccountFactory(), name="okta")
+    realm, off = RealmFactory(scim_enabled=True), RealmFactory(scim_enabled=False)
+    join = CompiledJoin(TOKEN_BY_HASH, SCIM_REALM)
+    with django_assert_num_queries(1):
+        token, found = join.first(issued.token.key_hash, realm.pk)
+    assert token.pk == issued.token.pk and token.user.pk == issued.token.user_id
+    assert _fields(found) == _fields(Realm.objects.defer("idp_metadata").get(pk=realm.pk))
+    assert join.first(issued.token.key_hash, off.pk)[1] is None  # SCIM off: no realm, the token still found
+    assert join.first(issued.token.key_hash, uuid.uuid4())[1] is None
+    assert join.first("0" * 64, realm.pk) is None  # no token: nothing, whatever the realm

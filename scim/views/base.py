@@ -13,12 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import APITokenAuthentication
 from config.compiled import CompiledQuery, Uncompilable
 from realms import urls_helpers
 from realms.models import Realm
 from realms.services import Actor
 
+from ..authentication import SCIMTokenAuthentication, scim_realm
 from ..conf import app_settings
 from ..errors import (
     InvalidFilter,
@@ -36,24 +36,11 @@ from ..permissions import SCIMPermission
 from ..selection import Selection, apply_selection, parse_selection
 from ..throttling import TokenRateThrottle
 
-# The IdP metadata XML (kilobytes) is never needed to serve SCIM: it stays in the database (a deferred field).
-_SCIM_REALM = CompiledQuery(
-    lambda pk: Realm.objects.defer("idp_metadata").filter(pk=pk, scim_enabled=True).order_by()[:1], kinds=["uuid"]
-)
-
-
-def scim_realm(pk: uuid.UUID | None) -> Realm | None:
-    """The realm at a SCIM root URL, if SCIM is enabled for it (SQL compiled once per process)."""
-    if pk is None:
-        return None
-    return _SCIM_REALM.first(pk)
-
-
 NO_REALM = "No realm with SCIM enabled at this URL: check the SCIM connector base URL."
 
 
 class SCIMView(APIView):
-    authentication_classes = [APITokenAuthentication]
+    authentication_classes = [SCIMTokenAuthentication]
     permission_classes = [SCIMPermission]
     renderer_classes = [SCIMRenderer]
     parser_classes = [SCIMJSONParser, PlainJSONParser]
@@ -70,7 +57,11 @@ class SCIMView(APIView):
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)  # authentication (401), permissions (403)
         self._check_body_size(request)
-        realm = scim_realm(kwargs.get("realm_pk"))
+        authenticator = request.successful_authenticator
+        if isinstance(authenticator, SCIMTokenAuthentication) and authenticator.realm_loaded:
+            realm = authenticator.realm  # read with the token
+        else:
+            realm = scim_realm(kwargs.get("realm_pk"))
         if realm is None:
             raise NotFound(NO_REALM)
         self.realm = realm
