@@ -164,7 +164,9 @@ def _conflict_from_integrity_error(exc: IntegrityError, resource: str, name_attr
     constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or str(exc)
     if "external_id" in constraint:
         return _uniqueness_error("externalId", ext, resource)
-    return _uniqueness_error(name_attr, name, resource)
+    if "username" in constraint or "display_name" in constraint or "displayname" in constraint:
+        return _uniqueness_error(name_attr, name, resource)
+    raise exc  # not a uniqueness conflict (a realm deleted meanwhile, say): not the client's mistake
 
 
 def _conflict_query(model: Any, name_field: str, with_external_id: bool, excluding: bool) -> CompiledQuery:
@@ -248,7 +250,9 @@ def _save_user(user: RealmUser, data: UserData) -> None:
 
 @transaction.atomic(savepoint=False)
 def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
-    _user_conflict(realm, data)
+    """A new user. A taken userName or externalId is refused by the database's unique indexes, named by the
+    constraint (no query before the insert: IdPs look a user up before creating it, so conflicts are rare). On
+    PostgreSQL the caller's transaction is then unusable: let the UniquenessError end it."""
     user = RealmUser(realm=realm)
     _apply_user_data(user, data)
     _save_user(user, data)
@@ -401,7 +405,7 @@ def _save_group(group: RealmGroup, data: GroupData | None) -> None:
 
 @transaction.atomic(savepoint=False)
 def create_group(realm: Realm, data: GroupData, actor: Actor, member_ids: Sequence[uuid.UUID] = ()) -> RealmGroup:
-    _group_conflict(realm, data)
+    """A new group (a taken displayName or externalId is refused as by create_user), with its first members."""
     group = RealmGroup(
         realm=realm, display_name=data.display_name, external_id=data.external_id, attributes=data.attributes
     )
