@@ -25,6 +25,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
 
 
@@ -225,3 +226,44 @@ class CompiledJoin:
             CompiledQuery._instance(left, left_row, connection),
             CompiledQuery._instance(right, right_row, connection) if found else None,
         )
+
+
+def insert_together(objs: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> None:
+    """Insert new model instances, of one model or several, in one statement on PostgreSQL.
+
+    A SCIM write creates a user, its emails and an audit event: three round trips through `save()`, one here
+    (`WITH w0 AS (INSERT …), w1 AS (INSERT …) INSERT …`, each INSERT compiled by the ORM with the values it would
+    save: defaults, `auto_now_add` and JSON adaptation included). Elsewhere (SQLite) one INSERT per model.
+    Instances of a model go in the order given, models in the order they first appear (parents first; Django's
+    foreign keys on PostgreSQL are checked at commit anyway). An auto-incremented primary key is not read back:
+    give the instances a primary key of their own (a UUID default) or do not use theirs. No signals are sent.
+    """
+    if not objs:
+        return
+    connection = connections[using]
+    by_model: dict[Any, list[Any]] = {}
+    for obj in objs:
+        by_model.setdefault(type(obj), []).append(obj)
+    statements = []
+    for model, instances in by_model.items():
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.generated]
+        if any(obj.pk is None for obj in instances):
+            if meta.auto_field is None or any(obj.pk is not None for obj in instances):
+                raise ValueError(f"insert_together: give every {meta.label} a primary key, or none of them")
+            fields = [f for f in fields if f is not meta.auto_field]
+        query = InsertQuery(model)
+        query.insert_values(fields, instances)
+        statements.extend(query.get_compiler(connection=connection).as_sql())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            *ctes, (last_sql, _) = statements
+            # Only the ORM's own INSERT statements, with bound parameters: no value is formatted in.
+            sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _) in enumerate(ctes)) + " " + last_sql
+            cursor.execute(sql, [p for _, params in statements for p in params])
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using

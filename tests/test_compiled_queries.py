@@ -11,7 +11,7 @@ import json
 import uuid
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.db.transaction import TransactionManagementError
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from accounts import services as account_services
 from accounts.backends import with_permission_names
 from accounts.models import APIToken
-from config.compiled import CompiledJoin, CompiledQuery, Uncompilable
+from config.compiled import CompiledJoin, CompiledQuery, Uncompilable, insert_together
 from realms.aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails, decode_groups
 from realms.models import Realm, RealmUser
 from realms.services import locked_user
@@ -180,3 +180,43 @@ def test_a_token_and_a_realm_are_read_in_one_query_each_found_or_not(db, django_
     assert join.first(issued.token.key_hash, off.pk)[1] is None  # SCIM off: no realm, the token still found
     assert join.first(issued.token.key_hash, uuid.uuid4())[1] is None
     assert join.first("0" * 64, realm.pk) is None  # no token: nothing, whatever the realm
+
+
+# -------------------------------------------------------------- several inserts in one statement
+
+
+def test_inserted_together_is_what_save_would_have_stored(db, django_assert_max_num_queries):
+    from realms.models import AuditEvent, RealmEmail
+
+    realm = RealmFactory()
+    user = RealmUser(realm=realm, username="Ada@Example.com", attributes={"name": {"givenName": "Ada"}})
+    emails = [
+        RealmEmail(user=user, value="ada@example.com", type="work", primary=True),
+        RealmEmail(user=user, value="a@x.org"),
+    ]
+    event = AuditEvent(
+        realm=realm, action="user.created", resource_type="User", resource_id=str(user.pk), changes={"a": [1]}
+    )
+    with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 3):
+        insert_together([user, *emails, event])
+    stored = RealmUser.objects.get(pk=user.pk)
+    assert _fields(stored) == _fields(user)  # defaults and auto_now_add filled in on the instance as by save()
+    assert user.created_at is not None and not user._state.adding
+    assert [(e.value, e.type, e.primary) for e in stored.emails.order_by("id")] == [
+        ("ada@example.com", "work", True),
+        ("a@x.org", "", False),
+    ]
+    assert AuditEvent.objects.get(resource_id=str(user.pk)).changes == {"a": [1]}
+
+
+def test_nothing_is_inserted_when_one_insert_fails(transactional_db):
+    from realms.models import AuditEvent, RealmEmail
+
+    realm = RealmFactory()
+    RealmUserFactory(realm=realm, username="taken@example.com")
+    user = RealmUser(realm=realm, username="TAKEN@example.com", attributes={})
+    event = AuditEvent(realm=realm, action="user.created", resource_type="User", resource_id=str(user.pk))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_together([user, RealmEmail(user=user, value="taken@example.com"), event])
+    assert not RealmEmail.objects.filter(user_id=user.pk).exists()
+    assert not AuditEvent.objects.filter(resource_id=str(user.pk)).exists()

@@ -20,7 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from config.compiled import CompiledQuery
+from config.compiled import CompiledQuery, insert_together
 
 from ..aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails
 from ..models import (
@@ -117,7 +117,7 @@ class MembershipChange:
 # ---------------------------------------------------------------------------------------------------- audit
 
 
-def _record(
+def _audit_event(
     realm: Realm,
     actor: Actor,
     action: str,
@@ -126,7 +126,8 @@ def _record(
     resource_repr: str,
     changes: dict[str, Any],
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    """The audit event of a change, not saved yet: it is inserted with the change (insert_together)."""
+    return AuditEvent(
         realm=realm,
         actor=actor.user,
         actor_username=actor.username[:150],
@@ -138,6 +139,11 @@ def _record(
         resource_repr=resource_repr[:255],
         changes=changes,
     )
+
+
+def _record(*args: Any) -> None:
+    """Save the audit event of a change (arguments as _audit_event's)."""
+    insert_together([_audit_event(*args)])
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -255,10 +261,13 @@ def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
     PostgreSQL the caller's transaction is then unusable: let the UniquenessError end it."""
     user = RealmUser(realm=realm)
     _apply_user_data(user, data)
-    _save_user(user, data)
-    if data.emails:
-        RealmEmail.objects.bulk_create(_email_rows(user, data.emails))
-    _record(realm, actor, AuditEvent.Action.USER_CREATED, "User", user.pk, user.username, _diff({}, data.attributes))
+    event = _audit_event(
+        realm, actor, AuditEvent.Action.USER_CREATED, "User", user.pk, user.username, _diff({}, data.attributes)
+    )
+    try:
+        insert_together([user, *_email_rows(user, data.emails), event])  # one statement on PostgreSQL
+    except IntegrityError as exc:
+        raise _conflict_from_integrity_error(exc, "user", "userName", data.username, data.external_id) from None
     return user
 
 
