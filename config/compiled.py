@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.query import get_related_populators
-from django.db.models.sql import InsertQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
 from django.db.transaction import TransactionManagementError
 
 
@@ -228,37 +228,34 @@ class CompiledJoin:
         )
 
 
-def insert_together(objs: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> None:
-    """Insert new model instances, of one model or several, in one statement on PostgreSQL.
+def save_together(objs: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> None:
+    """Save model instances, of one model or several, in one statement on PostgreSQL.
 
-    A SCIM write creates a user, its emails and an audit event: three round trips through `save()`, one here
-    (`WITH w0 AS (INSERT …), w1 AS (INSERT …) INSERT …`, each INSERT compiled by the ORM with the values it would
-    save: defaults, `auto_now_add` and JSON adaptation included). Elsewhere (SQLite) one INSERT per model.
-    Instances of a model go in the order given, models in the order they first appear (parents first; Django's
-    foreign keys on PostgreSQL are checked at commit anyway). An auto-incremented primary key is not read back:
-    give the instances a primary key of their own (a UUID default) or do not use theirs. No signals are sent.
+    A SCIM write saves a user (new, or updated), maybe its emails, and an audit event: a round trip per `save()`,
+    one here (`WITH w0 AS (UPDATE …), w1 AS (INSERT …) INSERT …`, each statement compiled by the ORM with the
+    values `save()` would write: defaults, `auto_now`/`auto_now_add` and JSON adaptation included). Elsewhere
+    (SQLite) one statement per model and change. New instances (`_state.adding`) are inserted, models in the
+    order they first appear (parents first; Django's foreign keys on PostgreSQL are checked at commit anyway);
+    the others are updated, every field as by `save()`, and must exist (callers hold their row locked). An
+    auto-incremented primary key is not read back: give new instances a primary key of their own (a UUID default)
+    or do not use theirs. No signals are sent.
     """
     if not objs:
         return
     connection = connections[using]
-    by_model: dict[Any, list[Any]] = {}
+    statements: list[tuple[str, Sequence[Any]]] = []
+    new: dict[Any, list[Any]] = {}
     for obj in objs:
-        by_model.setdefault(type(obj), []).append(obj)
-    statements = []
-    for model, instances in by_model.items():
-        meta = model._meta
-        fields = [f for f in meta.concrete_fields if not f.generated]
-        if any(obj.pk is None for obj in instances):
-            if meta.auto_field is None or any(obj.pk is not None for obj in instances):
-                raise ValueError(f"insert_together: give every {meta.label} a primary key, or none of them")
-            fields = [f for f in fields if f is not meta.auto_field]
-        query = InsertQuery(model)
-        query.insert_values(fields, instances)
-        statements.extend(query.get_compiler(connection=connection).as_sql())
+        if obj._state.adding:
+            new.setdefault(type(obj), []).append(obj)
+        else:
+            statements.append(_update_sql(obj, connection))
+    for model, instances in new.items():
+        statements.extend(_insert_sql(model, instances, connection))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(statements) > 1:
             *ctes, (last_sql, _) = statements
-            # Only the ORM's own INSERT statements, with bound parameters: no value is formatted in.
+            # Only the ORM's own statements, with bound parameters: no value is formatted in.
             sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _) in enumerate(ctes)) + " " + last_sql
             cursor.execute(sql, [p for _, params in statements for p in params])
         else:
@@ -267,3 +264,27 @@ def insert_together(objs: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
+
+
+def _insert_sql(model: Any, instances: list[Any], connection: Any) -> list[tuple[str, Sequence[Any]]]:
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    if any(obj.pk is None for obj in instances):
+        if meta.auto_field is None or any(obj.pk is not None for obj in instances):
+            raise ValueError(f"save_together: give every new {meta.label} a primary key, or none of them")
+        fields = [f for f in fields if f is not meta.auto_field]
+    query = InsertQuery(model)
+    query.insert_values(fields, instances)
+    return query.get_compiler(connection=connection).as_sql()
+
+
+def _update_sql(obj: Any, connection: Any) -> tuple[str, Sequence[Any]]:
+    meta = obj._meta
+    if obj.pk is None:
+        raise ValueError(f"save_together: an existing {meta.label} without a primary key")
+    query = UpdateQuery(type(obj))
+    query.add_update_fields(
+        [(f, None, f.pre_save(obj, False)) for f in meta.local_concrete_fields if not f.primary_key and not f.generated]
+    )
+    query.add_q(Q(pk=obj.pk))
+    return query.get_compiler(connection=connection).as_sql()

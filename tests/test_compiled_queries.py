@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from accounts import services as account_services
 from accounts.backends import with_permission_names
 from accounts.models import APIToken
-from config.compiled import CompiledJoin, CompiledQuery, Uncompilable, insert_together
+from config.compiled import CompiledJoin, CompiledQuery, Uncompilable, save_together
 from realms.aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails, decode_groups
 from realms.models import Realm, RealmUser
 from realms.services import locked_user
@@ -198,7 +198,7 @@ def test_inserted_together_is_what_save_would_have_stored(db, django_assert_max_
         realm=realm, action="user.created", resource_type="User", resource_id=str(user.pk), changes={"a": [1]}
     )
     with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 3):
-        insert_together([user, *emails, event])
+        save_together([user, *emails, event])
     stored = RealmUser.objects.get(pk=user.pk)
     assert _fields(stored) == _fields(user)  # defaults and auto_now_add filled in on the instance as by save()
     assert user.created_at is not None and not user._state.adding
@@ -217,6 +217,31 @@ def test_nothing_is_inserted_when_one_insert_fails(transactional_db):
     user = RealmUser(realm=realm, username="TAKEN@example.com", attributes={})
     event = AuditEvent(realm=realm, action="user.created", resource_type="User", resource_id=str(user.pk))
     with pytest.raises(IntegrityError), transaction.atomic():
-        insert_together([user, RealmEmail(user=user, value="taken@example.com"), event])
+        save_together([user, RealmEmail(user=user, value="taken@example.com"), event])
     assert not RealmEmail.objects.filter(user_id=user.pk).exists()
     assert not AuditEvent.objects.filter(resource_id=str(user.pk)).exists()
+
+
+def test_an_update_saved_together_writes_every_field_as_save_would(db):
+    from realms.models import AuditEvent
+
+    user = RealmUserFactory(username="old@example.com")
+    before = RealmUser.objects.get(pk=user.pk).updated_at
+    user.username, user.attributes, user.version = "new@example.com", {"title": "CTO"}, user.version + 1
+    event = AuditEvent(realm=user.realm, action="user.updated", resource_type="User", resource_id=str(user.pk))
+    save_together([user, event])
+    stored = RealmUser.objects.get(pk=user.pk)
+    assert (stored.username, stored.attributes, stored.version) == ("new@example.com", {"title": "CTO"}, 2)
+    assert stored.updated_at > before and stored.updated_at == user.updated_at  # auto_now, as save() sets it
+    assert AuditEvent.objects.filter(resource_id=str(user.pk), action="user.updated").count() == 1
+
+
+def test_replacing_a_user_deleted_meanwhile_is_refused_not_resurrected(db):
+    from realms.services import Actor, IdentityError, UserData, replace_user
+
+    user = RealmUserFactory(username="gone@example.com")
+    stale = RealmUser.objects.get(pk=user.pk)
+    user.delete()
+    with pytest.raises(IdentityError, match="deleted meanwhile"):
+        replace_user(stale, UserData(username="gone@example.com", attributes={"title": "x"}), Actor())
+    assert not RealmUser.objects.filter(pk=stale.pk).exists()

@@ -20,7 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from config.compiled import CompiledQuery, insert_together
+from config.compiled import CompiledQuery, save_together
 
 from ..aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails
 from ..models import (
@@ -126,7 +126,7 @@ def _audit_event(
     resource_repr: str,
     changes: dict[str, Any],
 ) -> AuditEvent:
-    """The audit event of a change, not saved yet: it is inserted with the change (insert_together)."""
+    """The audit event of a change, not saved yet: it is inserted with the change (save_together)."""
     return AuditEvent(
         realm=realm,
         actor=actor.user,
@@ -143,7 +143,7 @@ def _audit_event(
 
 def _record(*args: Any) -> None:
     """Save the audit event of a change (arguments as _audit_event's)."""
-    insert_together([_audit_event(*args)])
+    save_together([_audit_event(*args)])
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -247,13 +247,6 @@ def _email_rows(user: RealmUser, emails: Iterable[EmailData]) -> list[RealmEmail
     return [RealmEmail(user=user, value=e.value[:320], type=e.type[:64], primary=e.primary) for e in emails]
 
 
-def _save_user(user: RealmUser, data: UserData) -> None:
-    try:
-        user.save()
-    except IntegrityError as exc:
-        raise _conflict_from_integrity_error(exc, "user", "userName", data.username, data.external_id) from None
-
-
 @transaction.atomic(savepoint=False)
 def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
     """A new user. A taken userName or externalId is refused by the database's unique indexes, named by the
@@ -265,7 +258,7 @@ def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
         realm, actor, AuditEvent.Action.USER_CREATED, "User", user.pk, user.username, _diff({}, data.attributes)
     )
     try:
-        insert_together([user, *_email_rows(user, data.emails), event])  # one statement on PostgreSQL
+        save_together([user, *_email_rows(user, data.emails), event])  # one statement on PostgreSQL
     except IntegrityError as exc:
         raise _conflict_from_integrity_error(exc, "user", "userName", data.username, data.external_id) from None
     return user
@@ -305,7 +298,10 @@ def _current_emails(user: RealmUser) -> list[tuple[str, str, bool]]:
 def _lock(obj: Any, expected_version: int | None, locked: bool, fetch_locked) -> Any:
     """The row locked (unless the caller already holds the lock), and the If-Match version checked under it."""
     if not locked:
-        obj = fetch_locked(obj.realm, obj.pk) or obj
+        current = fetch_locked(obj.realm, obj.pk)
+        if current is None:
+            raise IdentityError(f"The {obj._meta.verbose_name} {obj.pk} no longer exists: it was deleted meanwhile.")
+        obj = current
     if expected_version is not None and obj.version != expected_version:
         raise VersionMismatch(obj.version)
     return obj
@@ -328,17 +324,21 @@ def replace_user(
     old_emails = sorted(_current_emails(user))
     _apply_user_data(user, data)
     user.version += 1  # the row is locked: no concurrent writer can have moved it
-    _save_user(user, data)
+    new_emails: list[RealmEmail] = []
     if sorted((e.value, e.type, e.primary) for e in data.emails) != old_emails:
         RealmEmail.objects.filter(user=user).delete()
-        RealmEmail.objects.bulk_create(_email_rows(user, data.emails))
+        new_emails = _email_rows(user, data.emails)
     if old_active and not data.active:
         action = AuditEvent.Action.USER_DEACTIVATED
     elif not old_active and data.active:
         action = AuditEvent.Action.USER_REACTIVATED
     else:
         action = AuditEvent.Action.USER_UPDATED
-    _record(realm, actor, action, "User", user.pk, user.username, changes)
+    event = _audit_event(realm, actor, action, "User", user.pk, user.username, changes)
+    try:
+        save_together([user, *new_emails, event])  # one statement on PostgreSQL
+    except IntegrityError as exc:  # a rename racing another: the unique indexes decide
+        raise _conflict_from_integrity_error(exc, "user", "userName", data.username, data.external_id) from None
     if old_active != data.active:
         roles.on_user_active_changed(user, actor)  # the linked console user's roles and sessions, same commit
     return user
