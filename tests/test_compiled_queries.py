@@ -242,6 +242,6 @@ def test_replacing_a_user_deleted_meanwhile_is_refused_not_resurrected(db):
     user = RealmUserFactory(username="gone@example.com")
     stale = RealmUser.objects.get(pk=user.pk)
     user.delete()
-    with pytest.raises(IdentityError, match="deleted meanwhile"):
+    with pytest.raises(IdentityError, match="deleted meanwhile"), transaction.atomic():
         replace_user(stale, UserData(username="gone@example.com", attributes={"title": "x"}), Actor())
     assert not RealmUser.objects.filter(pk=stale.pk).exists()
