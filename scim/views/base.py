@@ -357,6 +357,30 @@ class ResourceMixin:
 
     def search(self, params: dict[str, Any]) -> Response:
         query = parse_list_query(params)
+        wanted = query.selection.wants(self.related)
+        objects = self._lookup(query, wanted)
+        queryset = None
+        if objects is None:
+            queryset, ordering = self._filtered(query)
+            deep_page = query.filter is None and query.sort_by is None and query.start_index > 1
+            inline = (lambda qs: self.with_related(qs)) if wanted else None
+            objects = self._page(
+                queryset, ordering, query.start_index, query.count, by_ids_first=deep_page, inline=inline
+            )
+        if (objects and len(objects) < query.count) or (not objects and query.count and query.start_index == 1):
+            total = query.start_index - 1 + len(objects)  # the last page: its end is the total, no count needed
+        else:
+            total = (queryset if queryset is not None else self._filtered(query)[0]).count()
+        inlined = bool(objects) and self.inlined_related(objects[0]) is not None
+        related = self.related_values([o.pk for o in objects]) if objects and wanted and not inlined else {}
+        resources = [
+            self.represent(o, query.selection, None if inlined else related.get(o.pk, []) if wanted else None)
+            for o in objects
+        ]
+        return Response(list_response(resources, total, query.start_index))
+
+    def _filtered(self, query: ListQuery) -> tuple[Any, list[Any]]:
+        """The realm's resources matching the filter, and the ordering of the page (RFC 7644 §3.4.2.2, §3.4.2.3)."""
         queryset = self.model.objects.filter(realm=self.realm)
         try:
             if query.filter is not None:
@@ -368,25 +392,7 @@ class ResourceMixin:
             )
         except FilterCompileError as exc:
             raise InvalidFilter(f"Invalid filter: {exc}.") from None
-        deep_page = query.filter is None and query.sort_by is None and query.start_index > 1
-        wanted = query.selection.wants(self.related)
-        objects = self._lookup(query, wanted)
-        if objects is None:
-            inline = (lambda qs: self.with_related(qs)) if wanted else None
-            objects = self._page(
-                queryset, ordering, query.start_index, query.count, by_ids_first=deep_page, inline=inline
-            )
-        if (objects and len(objects) < query.count) or (not objects and query.count and query.start_index == 1):
-            total = query.start_index - 1 + len(objects)  # the last page: its end is the total, no count needed
-        else:
-            total = queryset.count()
-        inlined = bool(objects) and self.inlined_related(objects[0]) is not None
-        related = self.related_values([o.pk for o in objects]) if objects and wanted and not inlined else {}
-        resources = [
-            self.represent(o, query.selection, None if inlined else related.get(o.pk, []) if wanted else None)
-            for o in objects
-        ]
-        return Response(list_response(resources, total, query.start_index))
+        return queryset, ordering
 
     def _lookup(self, query: ListQuery, wanted: bool) -> list[Any] | None:
         """The page of an IdP's lookup (`userName eq "…"`, `externalId eq "…"`, `displayName eq "…"`) through SQL
