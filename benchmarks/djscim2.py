@@ -6,7 +6,8 @@ and the project below is written under benchmarks/data/ (gitignored): no third-p
 What the generated project adds to django-scim2, the least it needs to serve Okta: a User model with its SCIM
 mixin, a Group model with its SCIM mixin and a members relation (django-scim2's adapters read `user_set` and
 `scim_groups`), and bearer-token authentication that looks a token's SHA-256 up in one indexed query, as ours
-does. Database settings are ours: persistent connections, health-checked before reuse.
+does. Database settings are ours: persistent connections, health-checked before reuse, and (unless the benchmark runs
+with --their-defaults) PostgreSQL prepared statements, which our production settings turn on.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ FILES = {
         DATABASES = {"default": dj_database_url.parse(
             os.environ["DATABASE_URL"], conn_max_age=600, conn_health_checks=True
         )}
+        if os.environ.get("PREPARE_THRESHOLD", "off") != "off":  # prepared statements, as our server has them
+            DATABASES["default"]["OPTIONS"] = {
+                "server_side_binding": True, "prepare_threshold": int(os.environ["PREPARE_THRESHOLD"])
+            }
         AUTH_USER_MODEL = "benchapp.User"
         DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
         USE_TZ = True

@@ -309,7 +309,12 @@ def bench_compare(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
             cwd=djscim2.PROJECT,
             port=THEIR_PORT,
             workers=workers,
-            env={"DATABASE_URL": their_url, "PATH": "/usr/bin:/bin"},
+            env={
+                "DATABASE_URL": their_url,
+                "PATH": "/usr/bin:/bin",
+                # The same database driver settings as ours (prepared statements), unless --their-defaults.
+                "PREPARE_THRESHOLD": "off" if args.their_defaults else "5",
+            },
             config=None,
             wsgi_app="bench_site.wsgi:application",
         )
@@ -333,6 +338,7 @@ def bench_compare(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "compare",
         "machine": machine(),
         "django_scim2_version": djscim2.version(),
+        "django_scim2_prepared_statements": not args.their_defaults,
         "users": args.users,
         "runs": runs,
     }
@@ -384,6 +390,11 @@ def main() -> None:
     parser.add_argument("--pg-port", type=int, default=54340)
     parser.add_argument("--reuse", action="store_true", help="scale: reuse the seeded database of a previous run")
     parser.add_argument("--keep-postgres", action="store_true", help="leave the PostgreSQL server running")
+    parser.add_argument(
+        "--their-defaults",
+        action="store_true",
+        help="compare: run django-scim2 with Django's default database options (no prepared statements)",
+    )
     args = parser.parse_args()
     args.workers = [int(w) for w in args.workers.split(",")]
     names = list(BENCHMARKS) if "all" in args.benchmarks else args.benchmarks

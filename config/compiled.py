@@ -266,6 +266,15 @@ def save_together(objs: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> None:
         obj._state.db = using
 
 
+# Statement texts, compiled by the ORM once per model, columns, row count and database: values come afterwards.
+_STATEMENTS: dict[tuple[Any, ...], str] = {}
+
+
+def _plain(value: Any) -> bool:
+    """A value the ORM binds as a parameter, not an expression or a model instance it would compile first."""
+    return not (hasattr(value, "resolve_expression") or hasattr(value, "as_sql") or hasattr(value, "_meta"))
+
+
 def _insert_sql(model: Any, instances: list[Any], connection: Any) -> list[tuple[str, Sequence[Any]]]:
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.generated]
@@ -273,18 +282,47 @@ def _insert_sql(model: Any, instances: list[Any], connection: Any) -> list[tuple
         if meta.auto_field is None or any(obj.pk is not None for obj in instances):
             raise ValueError(f"save_together: give every new {meta.label} a primary key, or none of them")
         fields = [f for f in fields if f is not meta.auto_field]
-    query = InsertQuery(model)
-    query.insert_values(fields, instances)
-    return query.get_compiler(connection=connection).as_sql()
+    # The values the ORM would save: pre_save (defaults, auto_now_add) then the database form of each.
+    raw = [[f.pre_save(obj, True) for f in fields] for obj in instances]
+    key = ("insert", model, tuple(f.attname for f in fields), connection.alias, connection.vendor, len(instances))
+    sql = _STATEMENTS.get(key)
+    if sql is None or not all(_plain(v) for row in raw for v in row):
+        query = InsertQuery(model)
+        query.insert_values(fields, instances)
+        statements = query.get_compiler(connection=connection).as_sql()
+        # Only one-row INSERTs are reused: for several rows PostgreSQL's INSERT binds one array per column (UNNEST).
+        single = len(statements) == 1 and len(instances) == 1
+        if single and all(_plain(v) for row in raw for v in row) and not _placeholders(fields):
+            _STATEMENTS[key] = statements[0][0]
+        return statements
+    return [
+        (sql, [f.get_db_prep_save(v, connection=connection) for row in raw for f, v in zip(fields, row, strict=True)])
+    ]
+
+
+def _placeholders(fields: Sequence[Any]) -> bool:
+    """Whether a field writes its value through an SQL placeholder of its own (BinaryField): never cached."""
+    return any(hasattr(f, "get_placeholder") for f in fields)
 
 
 def _update_sql(obj: Any, connection: Any) -> tuple[str, Sequence[Any]]:
+    """UPDATE of every field of a row, as `save()` writes it (its WHERE: the primary key)."""
     meta = obj._meta
     if obj.pk is None:
         raise ValueError(f"save_together: an existing {meta.label} without a primary key")
-    query = UpdateQuery(type(obj))
-    query.add_update_fields(
-        [(f, None, f.pre_save(obj, False)) for f in meta.local_concrete_fields if not f.primary_key and not f.generated]
-    )
-    query.add_q(Q(pk=obj.pk))
-    return query.get_compiler(connection=connection).as_sql()
+    fields = [f for f in meta.local_concrete_fields if not f.primary_key and not f.generated]
+    values = [f.pre_save(obj, False) for f in fields]
+    if not all(_plain(v) for v in values) or _placeholders(fields):
+        query = UpdateQuery(type(obj))
+        query.add_update_fields(list(zip(fields, [None] * len(fields), values, strict=True)))
+        query.add_q(Q(pk=obj.pk))
+        return query.get_compiler(connection=connection).as_sql()
+    key = ("update", type(obj), connection.alias, connection.vendor)
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        qn = connection.ops.quote_name
+        assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+        # Table and column names from the model's _meta, quoted: no value is formatted in.
+        sql = _STATEMENTS[key] = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(meta.pk.column)} = %s"  # noqa: S608
+    params = [f.get_db_prep_save(v, connection=connection) for f, v in zip(fields, values, strict=True)]
+    return sql, [*params, meta.pk.get_db_prep_value(obj.pk, connection)]

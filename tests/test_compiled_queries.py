@@ -245,3 +245,18 @@ def test_replacing_a_user_deleted_meanwhile_is_refused_not_resurrected(db):
     with pytest.raises(IdentityError, match="deleted meanwhile"), transaction.atomic():
         replace_user(stale, UserData(username="gone@example.com", attributes={"title": "x"}), Actor())
     assert not RealmUser.objects.filter(pk=stale.pk).exists()
+
+
+@pytest.mark.parametrize("counts", [[1, 1, 2, 2, 3, 0, 1]])
+def test_statements_reused_from_call_to_call_bind_each_call_values(db, counts):
+    """The second call reuses the first's statement text: rows of any number keep their own values."""
+    from realms.models import RealmEmail
+
+    realm = RealmFactory()
+    for i, n in enumerate(counts):
+        user = RealmUser(realm=realm, username=f"u{i}@example.com", attributes={"i": i}, display_name="" if i else "x")
+        emails = [RealmEmail(user=user, value=f"u{i}.{k}@example.com", primary=k == 0) for k in range(n)]
+        save_together([user, *emails])
+        stored = RealmUser.objects.get(pk=user.pk)
+        assert (stored.username, stored.attributes, stored.display_name) == (user.username, {"i": i}, user.display_name)
+        assert sorted(stored.emails.values_list("value", "primary")) == [(e.value, e.primary) for e in emails]
