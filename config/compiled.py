@@ -16,13 +16,14 @@ fall back to the ORM then.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery, UpdateQuery
@@ -234,11 +235,13 @@ def save_together(objs: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> None:
     A SCIM write saves a user (new, or updated), maybe its emails, and an audit event: a round trip per `save()`,
     one here (`WITH w0 AS (UPDATE …), w1 AS (INSERT …) INSERT …`, each statement compiled by the ORM with the
     values `save()` would write: defaults, `auto_now`/`auto_now_add` and JSON adaptation included). Elsewhere
-    (SQLite) one statement per model and change. New instances (`_state.adding`) are inserted, models in the
-    order they first appear (parents first; Django's foreign keys on PostgreSQL are checked at commit anyway);
-    the others are updated, every field as by `save()`, and must exist (callers hold their row locked). An
-    auto-incremented primary key is not read back: give new instances a primary key of their own (a UUID default)
-    or do not use theirs. No signals are sent.
+    (SQLite) one statement per model and change, in a transaction. Either way all or nothing is saved, without a
+    transaction of the caller's: a single statement is atomic on its own.
+
+    New instances (`_state.adding`) are inserted, models in the order they first appear (parents first; Django's
+    foreign keys on PostgreSQL are checked at commit anyway); the others are updated, every field as by `save()`,
+    and must exist (callers hold their row locked). An auto-incremented primary key is not read back: give new
+    instances a primary key of their own (a UUID default) or do not use theirs. No signals are sent.
     """
     if not objs:
         return
@@ -258,9 +261,13 @@ def save_together(objs: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> None:
             # Only the ORM's own statements, with bound parameters: no value is formatted in.
             sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _) in enumerate(ctes)) + " " + last_sql
             cursor.execute(sql, [p for _, params in statements for p in params])
+        elif len(statements) > 1:
+            # All or nothing, as the one statement is: in the caller's transaction, or in one of its own.
+            with contextlib.nullcontext() if connection.in_atomic_block else transaction.atomic(using=using):
+                for sql, params in statements:
+                    cursor.execute(sql, params)
         else:
-            for sql, params in statements:
-                cursor.execute(sql, params)
+            cursor.execute(*statements[0])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using

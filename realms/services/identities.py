@@ -10,6 +10,7 @@ Membership changes cost queries in proportion to the change, never to the size o
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -247,18 +248,22 @@ def _email_rows(user: RealmUser, emails: Iterable[EmailData]) -> list[RealmEmail
     return [RealmEmail(user=user, value=e.value[:320], type=e.type[:64], primary=e.primary) for e in emails]
 
 
-@transaction.atomic(savepoint=False)
 def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
-    """A new user. A taken userName or externalId is refused by the database's unique indexes, named by the
-    constraint (no query before the insert: IdPs look a user up before creating it, so conflicts are rare). On
-    PostgreSQL the caller's transaction is then unusable: let the UniquenessError end it."""
+    """A new user with its emails and audit event, all or nothing (one statement on PostgreSQL: no transaction
+    needs opening for it). A taken userName or externalId is refused by the database's unique indexes, named by
+    the constraint (no query before the insert: IdPs look a user up before creating it, so conflicts are rare).
+    """
     user = RealmUser(realm=realm)
     _apply_user_data(user, data)
     event = _audit_event(
         realm, actor, AuditEvent.Action.USER_CREATED, "User", user.pk, user.username, _diff({}, data.attributes)
     )
+    # Inside a caller's transaction, a savepoint keeps it usable after a conflict (ATOMIC_REQUESTS, say); SCIM's POST
+    # opens none: the statement is its own transaction.
+    in_transaction = transaction.get_connection().in_atomic_block
     try:
-        save_together([user, *_email_rows(user, data.emails), event])  # one statement on PostgreSQL
+        with transaction.atomic() if in_transaction else contextlib.nullcontext():
+            save_together([user, *_email_rows(user, data.emails), event])  # one statement on PostgreSQL
     except IntegrityError as exc:
         raise _conflict_from_integrity_error(exc, "user", "userName", data.username, data.external_id) from None
     return user

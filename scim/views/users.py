@@ -72,8 +72,8 @@ class UserListView(UserMixin, SCIMView):
     def get(self, request: Request, realm_pk) -> Response:
         return self.search(request.query_params)
 
-    @transaction.atomic
     def post(self, request: Request, realm_pk) -> Response:
+        # No transaction opened here: create_user saves all or nothing (one statement on PostgreSQL).
         data = parse_user(request.data)
         try:
             user = services.create_user(self.realm, data, self.actor())
