@@ -154,6 +154,25 @@ class RealmGroup(models.Model):
         return self.display_name
 
 
+class RealmCounts(models.Model):
+    """How many users and groups a realm holds: SCIM's `totalResults` of an unfiltered list without counting.
+
+    Kept by database triggers (migration 0004) on every insert and delete of a realm user or group, whatever makes
+    the change (SCIM, SAML sign-in, the admin, a bulk load), in the same transaction. Never written by Python.
+    """
+
+    realm = models.OneToOneField(Realm, on_delete=models.CASCADE, primary_key=True, related_name="counts")
+    users = models.BigIntegerField(default=0)
+    groups = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "realm counts"
+        verbose_name_plural = "realm counts"
+
+    def __str__(self) -> str:
+        return f"{self.realm_id}: {self.users} users, {self.groups} groups"
+
+
 class RealmGroupMembership(models.Model):
     group = models.ForeignKey(RealmGroup, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     user = models.ForeignKey(RealmUser, on_delete=models.CASCADE, related_name="memberships")

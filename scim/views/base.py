@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -300,6 +301,7 @@ class ResourceMixin:
     related: str
     # The annotation carrying `related` in the resource's own query (a user's groups_json); None: a query of its own.
     inline_attr: str | None = None
+    count_attr: str  # "users" / "groups": the realm's count of these resources (RealmCounts)
 
     def related_values(self, ids: list[Any]) -> dict[Any, list[tuple[Any, str, str]]]:
         raise NotImplementedError
@@ -369,6 +371,8 @@ class ResourceMixin:
             )
         if (objects and len(objects) < query.count) or (not objects and query.count and query.start_index == 1):
             total = query.start_index - 1 + len(objects)  # the last page: its end is the total, no count needed
+        elif query.filter is None:
+            total = self.realm_count()  # kept by database triggers: no count of the realm's rows
         else:
             total = (queryset if queryset is not None else self._filtered(query)[0]).count()
         inlined = bool(objects) and self.inlined_related(objects[0]) is not None
@@ -378,6 +382,14 @@ class ResourceMixin:
             for o in objects
         ]
         return Response(list_response(resources, total, query.start_index))
+
+    def realm_count(self) -> int:
+        """How many resources of this type the realm holds (realms.models.RealmCounts, read with the realm)."""
+        try:
+            counts = self.realm.counts
+        except ObjectDoesNotExist:  # no user or group was ever created in the realm
+            return 0
+        return getattr(counts, self.count_attr)
 
     def _filtered(self, query: ListQuery) -> tuple[Any, list[Any]]:
         """The realm's resources matching the filter, and the ordering of the page (RFC 7644 §3.4.2.2, §3.4.2.3)."""

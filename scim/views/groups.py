@@ -31,6 +31,7 @@ class GroupMixin(ResourceMixin):
     model = RealmGroup
     core_urn = S.GROUP_URN
     related = "members"
+    count_attr = "groups"
 
     def related_values(self, ids: list[Any]) -> dict[Any, list[tuple[Any, str, str]]]:
         """The members of these groups, in one query (none at all with excludedAttributes=members)."""

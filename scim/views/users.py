@@ -38,6 +38,7 @@ class UserMixin(ResourceMixin):
     core_urn = S.USER_URN
     related = "groups"
     inline_attr = "groups_json"
+    count_attr = "users"
 
     def related_values(self, ids: list[Any]) -> dict[Any, list[tuple[Any, str, str]]]:
         """The groups of these users, in one query."""
