@@ -164,6 +164,8 @@ class RealmCounts(models.Model):
     realm = models.OneToOneField(Realm, on_delete=models.CASCADE, primary_key=True, related_name="counts")
     users = models.BigIntegerField(default=0)
     groups = models.BigIntegerField(default=0)
+    # Moves forward with every insert and delete counted: positions in the realm's lists are unchanged while it is.
+    changes = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "realm counts"

@@ -21,10 +21,9 @@ from realms.models import Realm
 # The IdP metadata XML (kilobytes) is never needed to serve SCIM: it stays in the database (a deferred field).
 # The realm's user and group counts come with it (an unfiltered list's totalResults).
 SCIM_REALM = CompiledQuery(
-    lambda pk: Realm.objects.defer("idp_metadata")
-    .select_related("counts")
-    .filter(pk=pk, scim_enabled=True)
-    .order_by()[:1],
+    lambda pk: (
+        Realm.objects.defer("idp_metadata").select_related("counts").filter(pk=pk, scim_enabled=True).order_by()[:1]
+    ),
     kinds=["uuid"],
 )
 _TOKEN_AND_REALM = CompiledJoin(TOKEN_BY_HASH, SCIM_REALM)

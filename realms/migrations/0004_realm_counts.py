@@ -12,11 +12,12 @@ POSTGRESQL = """
 CREATE FUNCTION realms_count_{column}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' OR TG_OP = 'UPDATE' THEN
-        INSERT INTO realms_realmcounts (realm_id, {column}, {other}) VALUES (NEW.realm_id, 1, 0)
-        ON CONFLICT (realm_id) DO UPDATE SET {column} = realms_realmcounts.{column} + 1;
+        INSERT INTO realms_realmcounts (realm_id, {column}, {other}, changes) VALUES (NEW.realm_id, 1, 0, 1)
+        ON CONFLICT (realm_id) DO UPDATE
+        SET {column} = realms_realmcounts.{column} + 1, changes = realms_realmcounts.changes + 1;
     END IF;
     IF TG_OP = 'DELETE' OR TG_OP = 'UPDATE' THEN
-        UPDATE realms_realmcounts SET {column} = {column} - 1 WHERE realm_id = OLD.realm_id;
+        UPDATE realms_realmcounts SET {column} = {column} - 1, changes = changes + 1 WHERE realm_id = OLD.realm_id;
     END IF;
     RETURN NULL;
 END $$;
@@ -32,26 +33,27 @@ DROP FUNCTION IF EXISTS realms_count_{column}();
 """
 SQLITE = [
     """CREATE TRIGGER realms_count_{column}_insert AFTER INSERT ON {table} BEGIN
-        INSERT INTO realms_realmcounts (realm_id, {column}, {other}) VALUES (NEW.realm_id, 1, 0)
-        ON CONFLICT (realm_id) DO UPDATE SET {column} = {column} + 1;
+        INSERT INTO realms_realmcounts (realm_id, {column}, {other}, changes) VALUES (NEW.realm_id, 1, 0, 1)
+        ON CONFLICT (realm_id) DO UPDATE SET {column} = {column} + 1, changes = changes + 1;
     END""",
     """CREATE TRIGGER realms_count_{column}_delete AFTER DELETE ON {table} BEGIN
-        UPDATE realms_realmcounts SET {column} = {column} - 1 WHERE realm_id = OLD.realm_id;
+        UPDATE realms_realmcounts SET {column} = {column} - 1, changes = changes + 1 WHERE realm_id = OLD.realm_id;
     END""",
     """CREATE TRIGGER realms_count_{column}_move AFTER UPDATE OF realm_id ON {table}
         WHEN OLD.realm_id IS NOT NEW.realm_id BEGIN
-        UPDATE realms_realmcounts SET {column} = {column} - 1 WHERE realm_id = OLD.realm_id;
-        INSERT INTO realms_realmcounts (realm_id, {column}, {other}) VALUES (NEW.realm_id, 1, 0)
-        ON CONFLICT (realm_id) DO UPDATE SET {column} = {column} + 1;
+        UPDATE realms_realmcounts SET {column} = {column} - 1, changes = changes + 1 WHERE realm_id = OLD.realm_id;
+        INSERT INTO realms_realmcounts (realm_id, {column}, {other}, changes) VALUES (NEW.realm_id, 1, 0, 1)
+        ON CONFLICT (realm_id) DO UPDATE SET {column} = {column} + 1, changes = changes + 1;
     END""",
 ]
 SQLITE_DROP = ["DROP TRIGGER IF EXISTS realms_count_{column}_insert", "DROP TRIGGER IF EXISTS realms_count_{column}_delete",
                "DROP TRIGGER IF EXISTS realms_count_{column}_move"]
 BACKFILL = """
-INSERT INTO realms_realmcounts (realm_id, users, groups)
+INSERT INTO realms_realmcounts (realm_id, users, groups, changes)
 SELECT r.uuid,
        (SELECT COUNT(*) FROM realms_realmuser u WHERE u.realm_id = r.uuid),
-       (SELECT COUNT(*) FROM realms_realmgroup g WHERE g.realm_id = r.uuid)
+       (SELECT COUNT(*) FROM realms_realmgroup g WHERE g.realm_id = r.uuid),
+       0
 FROM realms_realm r
 """
 
@@ -91,6 +93,7 @@ class Migration(migrations.Migration):
                 ('realm', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='counts', serialize=False, to='realms.realm')),
                 ('users', models.BigIntegerField(default=0)),
                 ('groups', models.BigIntegerField(default=0)),
+                ('changes', models.BigIntegerField(default=0)),
             ],
             options={
                 'verbose_name': 'realm counts',

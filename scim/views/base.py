@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import F
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -287,6 +291,40 @@ def _lookup_query(
     return CompiledQuery(build, kinds=["uuid", "str"])
 
 
+class _PageStarts:
+    """Where the pages of a realm's unfiltered lists start, in this process: (model, realm, changes, n) → the
+    (created_at, id) of the n-th resource in the default order. `changes` is RealmCounts.changes, which moves with
+    every insert and delete in the realm: an entry is only found while the positions it describes still hold.
+    Bounded (least recently used entries go first)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, value: tuple) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+_PAGE_STARTS = _PageStarts(4096)
+
+
+def _after(position: tuple) -> TupleGreaterThan:
+    """Resources after (created_at, id) in the default order: a range of the (realm, created_at, id) index."""
+    return TupleGreaterThan(Tuple(F("created_at"), F("pk")), position)
+
+
 class ResourceMixin:
     """Reading User or Group resources: one object, or a filtered, sorted page with its related values.
 
@@ -364,10 +402,10 @@ class ResourceMixin:
         queryset = None
         if objects is None:
             queryset, ordering = self._filtered(query)
-            deep_page = query.filter is None and query.sort_by is None and query.start_index > 1
+            unfiltered = query.filter is None and query.sort_by is None
             inline = (lambda qs: self.with_related(qs)) if wanted else None
             objects = self._page(
-                queryset, ordering, query.start_index, query.count, by_ids_first=deep_page, inline=inline
+                queryset, ordering, query.start_index, query.count, unfiltered=unfiltered, inline=inline
             )
         if (objects and len(objects) < query.count) or (not objects and query.count and query.start_index == 1):
             total = query.start_index - 1 + len(objects)  # the last page: its end is the total, no count needed
@@ -431,15 +469,16 @@ class ResourceMixin:
             _UNCOMPILABLE_LOOKUPS.add((type(self), expr.path.attr.lower()))
             return None
 
-    @staticmethod
     def _page(
-        queryset: Any, ordering: list, start_index: int, count: int, *, by_ids_first: bool, inline: Any = None
+        self, queryset: Any, ordering: list, start_index: int, count: int, *, unfiltered: bool, inline: Any = None
     ) -> list[Any]:
         """One page of the ordered results (RFC 7644 §3.4.2.4), in one query.
 
         Past the first page of an unfiltered list in the default order, the page's ids are picked first from the
-        (realm, created_at, id) index and only those rows are read: a deep page of an Okta import skips index
-        entries, not whole rows, so page 1,000 of a 100,000-user realm costs about what page 1 does.
+        (realm, created_at, id) index and only those rows are read: a deep page skips index entries, not rows.
+        Better still, where a page starts is remembered (_PAGE_STARTS) while the realm's users and groups stay
+        the same: the next page of an import, or the same page asked again, then starts from there (a keyset
+        range of the index) instead of skipping everything before it.
         """
         if not count:
             return []
@@ -449,10 +488,29 @@ class ResourceMixin:
             annotated = inline(qs) if inline is not None else None
             return qs if annotated is None else annotated  # never `or`: a QuerySet's truth value runs it
 
-        if not by_ids_first:
-            return list(inlined(queryset).order_by(*ordering)[start : start + count])
-        ids = queryset.order_by(*ordering).values("pk")[start : start + count]
-        return list(inlined(queryset.model.objects.filter(pk__in=ids)).order_by(*ordering))
+        def rows(ids: Any) -> list[Any]:
+            return list(inlined(queryset.model.objects.filter(pk__in=ids)).order_by(*ordering))
+
+        changes = self._realm_changes() if unfiltered else None
+        known = None if changes is None else (queryset.model._meta.label, self.realm.pk, changes)
+        if not unfiltered or not start:
+            objects = list(inlined(queryset).order_by(*ordering)[start : start + count])
+        elif (after := _PAGE_STARTS.get((*known, start)) if known else None) is not None:
+            objects = rows(queryset.filter(_after(after)).order_by(*ordering).values("pk")[:count])
+        else:  # one row more: the one before the page, which says where the page starts
+            objects = rows(queryset.order_by(*ordering).values("pk")[start - 1 : start + count])
+            if known and objects:
+                _PAGE_STARTS.put((*known, start), (objects[0].created_at, objects[0].pk))
+            objects = objects[1:]
+        if known and objects:
+            _PAGE_STARTS.put((*known, start + len(objects)), (objects[-1].created_at, objects[-1].pk))
+        return objects
+
+    def _realm_changes(self) -> int | None:
+        try:
+            return self.realm.counts.changes
+        except ObjectDoesNotExist:
+            return None
 
     def search_request(self, request: Request) -> Response:
         """POST /.search (RFC 7644 §3.4.3): the query in a SearchRequest body; needs the view permission."""
