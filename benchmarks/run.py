@@ -245,6 +245,22 @@ def bench_scale(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
                 ),
                 (label, "last page of 100", lambda k, c=c, n=n: c.call("GET", f"/Users?startIndex={n - 99}&count=100")),
                 (
+                    # A deep page never asked before: where it starts is unknown, its rows before are skipped.
+                    label,
+                    "deep page, first time asked",
+                    lambda k, c=c, n=n: c.call(
+                        "GET", f"/Users?startIndex={n // 2 + (k * 7919) % (n // 2 - 100)}&count=100"
+                    ),
+                ),
+                (
+                    # Okta's import from the middle on: each page follows the previous one (served by any worker).
+                    label,
+                    "next page of an import",
+                    lambda k, c=c, n=n: c.call(
+                        "GET", f"/Users?startIndex={n // 2 + 1 + (k * 100) % (n // 2 - 100)}&count=100"
+                    ),
+                ),
+                (
                     label,
                     "PATCH 100 member changes",
                     lambda k, c=c, g=group, o=outside: c.call(
