@@ -79,7 +79,8 @@ def okta(r: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    for name, render in (("floor", floor), ("scale", scale), ("compare", compare), ("okta", okta)):
+    renders = (("floor", floor), ("scale", scale), ("compare", compare), ("compare-their-defaults", compare))
+    for name, render in (*renders, ("okta", okta)):
         result = load(name)
         if result is None:
             continue

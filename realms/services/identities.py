@@ -408,9 +408,12 @@ def _apply_membership(group: RealmGroup, change: MembershipChange) -> dict[str, 
     return {"added": added, "removed": removed}
 
 
-def _save_group(group: RealmGroup, data: GroupData | None) -> None:
+def _save_group(group: RealmGroup, data: GroupData | None, event: AuditEvent | None = None) -> None:
     try:
-        group.save()
+        if event is None:
+            group.save()
+        else:
+            save_together([group, event])
     except IntegrityError as exc:
         name = data.display_name if data else group.display_name
         ext = data.external_id if data else group.external_id
@@ -484,21 +487,14 @@ def update_group(
     if not changes and not members_changed:
         return group  # Okta renames to the same name with every membership update: a no-op, not an error
     group.version += 1  # the row is locked: no concurrent writer can have moved it
-    _save_group(group, data)
     if changes:
         if members_changed:
             changes["members"] = delta
-        _record(realm, actor, AuditEvent.Action.GROUP_UPDATED, "Group", group.pk, group.display_name, changes)
+        action, recorded = AuditEvent.Action.GROUP_UPDATED, changes
     else:
-        _record(
-            realm,
-            actor,
-            AuditEvent.Action.GROUP_MEMBERS_CHANGED,
-            "Group",
-            group.pk,
-            group.display_name,
-            {"members": delta},
-        )
+        action, recorded = AuditEvent.Action.GROUP_MEMBERS_CHANGED, {"members": delta}
+    event = _audit_event(realm, actor, action, "Group", group.pk, group.display_name, recorded)
+    _save_group(group, data, event)  # the group and its audit event in one statement on PostgreSQL
     return group
 
 

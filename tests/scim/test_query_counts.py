@@ -24,7 +24,7 @@ PAGE_BUDGET = 2  # the issue asks for 5: token with realm and its counts, page w
 ONE_USER_BUDGET = 2  # the issue asks for 4: token with realm, the user with its groups
 POST_USER_BUDGET = 4  # the issue asks for 10: token with realm, user (the unique indexes check it), emails, audit event
 PUT_USER_BUDGET = 4  # token with realm, the user locked with its emails and groups, update, audit event
-GROUP_PATCH_BUDGET = 10
+GROUP_PATCH_BUDGET = 8  # the issue asks for 10 (the group and its audit event: one statement on PostgreSQL)
 
 
 def _seed_users(realm, n: int, start: int = 0) -> list[RealmUser]:
