@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import threading
@@ -292,32 +293,42 @@ def _lookup_query(
 
 
 class _PageStarts:
-    """Where the pages of a realm's unfiltered lists start, in this process: (model, realm, changes, n) → the
-    (created_at, id) of the n-th resource in the default order. `changes` is RealmCounts.changes, which moves with
-    every insert and delete in the realm: an entry is only found while the positions it describes still hold.
-    Bounded (least recently used entries go first)."""
+    """Where the pages of a realm's unfiltered lists start, in this process: for (model, realm, changes), the
+    (created_at, id) of the n-th resource in the default order, for the positions n pages have ended at.
+    `changes` is RealmCounts.changes, which moves with every insert and delete in the realm: positions are only
+    found while they still hold. Bounded: the most recently used lists, each of a bounded number of positions."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple, tuple] = OrderedDict()
+    def __init__(self, lists: int, positions: int) -> None:
+        self.lists, self.positions = lists, positions
+        self._lists: OrderedDict[tuple, tuple[list[int], dict[int, tuple]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> tuple | None:
+    def nearest(self, key: tuple, position: int) -> tuple[int, tuple | None]:
+        """The known position closest before or at `position` and its (created_at, id); (0, None) if none."""
         with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
+            found = self._lists.get(key)
+            if found is None:
+                return 0, None
+            self._lists.move_to_end(key)
+            positions, keys = found
+            i = bisect.bisect_right(positions, position)
+            return (positions[i - 1], keys[positions[i - 1]]) if i else (0, None)
 
-    def put(self, key: tuple, value: tuple) -> None:
+    def put(self, key: tuple, position: int, value: tuple) -> None:
         with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            positions, keys = self._lists.setdefault(key, ([], {}))
+            self._lists.move_to_end(key)
+            if position not in keys:
+                if len(positions) >= self.positions:  # full: start this list again
+                    positions.clear()
+                    keys.clear()
+                bisect.insort(positions, position)
+            keys[position] = value
+            while len(self._lists) > self.lists:
+                self._lists.popitem(last=False)
 
 
-_PAGE_STARTS = _PageStarts(4096)
+_PAGE_STARTS = _PageStarts(lists=64, positions=4096)
 
 
 def _after(position: tuple) -> TupleGreaterThan:
@@ -476,9 +487,10 @@ class ResourceMixin:
 
         Past the first page of an unfiltered list in the default order, the page's ids are picked first from the
         (realm, created_at, id) index and only those rows are read: a deep page skips index entries, not rows.
-        Better still, where a page starts is remembered (_PAGE_STARTS) while the realm's users and groups stay
-        the same: the next page of an import, or the same page asked again, then starts from there (a keyset
-        range of the index) instead of skipping everything before it.
+        Better still, where pages start and end is remembered (_PAGE_STARTS) while the realm's users and groups
+        stay the same: a page then starts from the nearest known position before it (a keyset range of the
+        index), so the next page of an import, or a page asked again, skips nothing, and a page near one already
+        served skips only the rows between.
         """
         if not count:
             return []
@@ -495,15 +507,21 @@ class ResourceMixin:
         known = None if changes is None else (queryset.model._meta.label, self.realm.pk, changes)
         if not unfiltered or not start:
             objects = list(inlined(queryset).order_by(*ordering)[start : start + count])
-        elif (after := _PAGE_STARTS.get((*known, start)) if known else None) is not None:
-            objects = rows(queryset.filter(_after(after)).order_by(*ordering).values("pk")[:count])
-        else:  # one row more: the one before the page, which says where the page starts
-            objects = rows(queryset.order_by(*ordering).values("pk")[start - 1 : start + count])
-            if known and objects:
-                _PAGE_STARTS.put((*known, start), (objects[0].created_at, objects[0].pk))
-            objects = objects[1:]
+        else:
+            # From the nearest known position before the page (the start of the list if none): skip only the
+            # rows between, plus one row more, the one before the page, which says where the page starts.
+            position, after = _PAGE_STARTS.nearest(known, start) if known else (0, None)
+            ids = (queryset if after is None else queryset.filter(_after(after))).order_by(*ordering).values("pk")
+            skip = start - position
+            if not skip:
+                objects = rows(ids[:count])
+            else:
+                objects = rows(ids[skip - 1 : skip + count])
+                if known and objects:
+                    _PAGE_STARTS.put(known, start, (objects[0].created_at, objects[0].pk))
+                objects = objects[1:]
         if known and objects:
-            _PAGE_STARTS.put((*known, start + len(objects)), (objects[-1].created_at, objects[-1].pk))
+            _PAGE_STARTS.put(known, start + len(objects), (objects[-1].created_at, objects[-1].pk))
         return objects
 
     def _realm_changes(self) -> int | None:
