@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from config.compiled import CompiledQuery, save_together
 
+from .. import lookups  # noqa: F401 (registers `__in_array`: id lists of any length as one parameter)
 from ..aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails
 from ..models import (
     AuditEvent,
@@ -383,7 +384,7 @@ def _apply_membership(group: RealmGroup, change: MembershipChange) -> dict[str, 
     if not add_ids and not remove_ids:
         return {"added": [], "removed": []}
     rows = (
-        RealmUser.objects.filter(realm=realm, pk__in=list(dict.fromkeys(add_ids + remove_ids)))
+        RealmUser.objects.filter(realm=realm, pk__in_array=list(dict.fromkeys(add_ids + remove_ids)))
         .annotate(is_member=Exists(RealmGroupMembership.objects.filter(group=group, user=OuterRef("pk"))))
         .values_list("pk", "username", "is_member")
     )
@@ -398,13 +399,13 @@ def _apply_membership(group: RealmGroup, change: MembershipChange) -> dict[str, 
             [RealmGroupMembership(group=group, user_id=i) for i in new_ids], ignore_conflicts=True
         )
     if gone_ids:
-        RealmGroupMembership.objects.filter(group=group, user_id__in=gone_ids).delete()
+        RealmGroupMembership.objects.filter(group=group, user_id__in_array=gone_ids).delete()
     added = [{"id": str(i), "userName": known[i][0]} for i in new_ids]
     removed = [{"id": str(i), "userName": known[i][0]} for i in gone_ids]
     touched = new_ids + gone_ids
     if touched:
         # A user's `groups` attribute changed: move its version (and ETag) forward too.
-        RealmUser.objects.filter(pk__in=touched).update(version=F("version") + 1, updated_at=timezone.now())
+        RealmUser.objects.filter(pk__in_array=touched).update(version=F("version") + 1, updated_at=timezone.now())
     return {"added": added, "removed": removed}
 
 
