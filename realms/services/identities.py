@@ -143,9 +143,17 @@ def _audit_event(
     )
 
 
-def _record(*args: Any) -> None:
-    """Save the audit event of a change (arguments as _audit_event's)."""
-    save_together([_audit_event(*args)])
+def _record(
+    realm: Realm,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: Any,
+    resource_repr: str,
+    changes: dict[str, Any],
+) -> None:
+    """Save the audit event of a change on its own (writes that save a row save their event with it)."""
+    save_together([_audit_event(realm, actor, action, resource_type, resource_id, resource_repr, changes)])
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
