@@ -6,12 +6,17 @@ every SCIM call makes, that compilation cost more Python time than the database 
 per process and database for the SQL of a queryset built from placeholder arguments, finds the bound parameters
 the placeholders became, and afterwards runs that SQL with the real arguments, building model instances the way
 Django's own iterable does (same columns, converters, select_related objects and annotations). The SQL is the
-ORM's, never written by hand, so it follows the models, the database vendor and the migrations.
+ORM's, not written by hand, so it follows the models, the database vendor and the migrations.
 
 A placeholder must come through compilation unchanged: if one is missing from the parameters, or shows up
 transformed (inside a longer string, say a LIKE pattern or JSON), the queryset is not a template of its
 arguments and `Uncompilable` is raised; callers that build querysets from user input (the SCIM filter fast path)
 fall back to the ORM then.
+
+Also here: `CompiledJoin`, two compiled queries in one statement, and `save_together`, the INSERTs and UPDATEs
+of one write as one statement on PostgreSQL. Its INSERT texts are the ORM's; its UPDATE text (every column of a
+row, by primary key, as `save()` writes it) is generated from the model's `_meta`, with values prepared by the
+fields themselves.
 """
 
 from __future__ import annotations
