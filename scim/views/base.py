@@ -328,7 +328,7 @@ class _PageStarts:
                 self._lists.popitem(last=False)
 
 
-_PAGE_STARTS = _PageStarts(lists=64, positions=4096)
+_PAGE_STARTS = _PageStarts(lists=16, positions=2048)  # at most about 9 MiB per worker (measured)
 
 
 def _after(position: tuple) -> TupleGreaterThan:
