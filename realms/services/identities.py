@@ -174,8 +174,8 @@ def _uniqueness_error(attribute: str, value: str | None, resource: str) -> Uniqu
 
 
 def _conflict_from_integrity_error(exc: IntegrityError, resource: str, name_attr: str, name: str, ext: str | None):
-    """A race the pre-check could not see: the database's unique index decided. Name the attribute from the
-    constraint (PostgreSQL's diagnostics, SQLite's message) without another query: the transaction is aborted."""
+    """The database's unique index refused the row (a create, or a rename racing another). Name the attribute from
+    the constraint (PostgreSQL's diagnostics, SQLite's message) without another query: the statement failed."""
     cause = exc.__cause__
     constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or str(exc)
     if "external_id" in constraint:
@@ -185,59 +185,39 @@ def _conflict_from_integrity_error(exc: IntegrityError, resource: str, name_attr
     raise exc  # not a uniqueness conflict (a realm deleted meanwhile, say): not the client's mistake
 
 
-def _conflict_query(model: Any, name_field: str, with_external_id: bool, excluding: bool) -> CompiledQuery:
-    """Rows of the realm holding the name (case-insensitively) or the externalId (exactly), at most two, in one
-    query compiled once per process; arguments: realm id, name[, externalId][, the id to leave out]."""
+def _conflict_query(model: Any, name_field: str, with_external_id: bool) -> CompiledQuery:
+    """Other rows of the realm holding the name (case-insensitively) or the externalId (exactly), at most two, in
+    one query compiled once per process; arguments: realm id, the row's own id, name[, externalId]."""
 
-    def build(realm_pk: Any, name: str, *rest: Any) -> Any:
-        rest_values = list(rest)
+    def build(realm_pk: Any, pk: Any, name: str, *external_id: str) -> Any:
         condition = Q(lowered=Lower(Value(name)))
         if with_external_id:
-            condition |= Q(external_id=rest_values.pop(0))
+            condition |= Q(external_id=external_id[0])
         queryset = model.objects.filter(realm_id=realm_pk).alias(lowered=Lower(name_field)).filter(condition)
-        if excluding:
-            queryset = queryset.exclude(pk=rest_values.pop(0))
-        return queryset.only("external_id").order_by()[:2]
+        return queryset.exclude(pk=pk).only("external_id").order_by()[:2]
 
-    kinds = ["uuid", "str"] + (["str"] if with_external_id else []) + (["uuid"] if excluding else [])
-    return CompiledQuery(build, kinds=kinds)
+    return CompiledQuery(build, kinds=["uuid", "uuid", "str"] + (["str"] if with_external_id else []))
 
 
 _CONFLICT_QUERIES = {
-    (model, with_external_id, excluding): _conflict_query(model, name_field, with_external_id, excluding)
+    (model, with_external_id): _conflict_query(model, name_field, with_external_id)
     for model, name_field in ((RealmUser, "username"), (RealmGroup, "display_name"))
     for with_external_id in (False, True)
-    for excluding in (False, True)
 }
 
 
-def _conflicting_external_ids(model: Any, realm: Realm, name: str, external_id: str | None, exclude_pk: Any) -> list:
-    query = _CONFLICT_QUERIES[(model, external_id is not None, exclude_pk is not None)]
-    args = (
-        [realm.pk, name]
-        + ([external_id] if external_id is not None else [])
-        + ([exclude_pk] if exclude_pk is not None else [])
-    )
-    return [row.external_id for row in query.fetch(*args)]
-
-
-def _user_conflict(realm: Realm, data: UserData, exclude_pk: Any = None) -> None:
-    """One query for both unique attributes (userName case-insensitively, externalId exactly)."""
-    rows = _conflicting_external_ids(RealmUser, realm, data.username, data.external_id, exclude_pk)
+def _check_rename(obj: RealmUser | RealmGroup, name_attr: str, name: str, external_id: str | None) -> None:
+    """Before a rename: one query for both unique attributes, so that a taken one is named without a failed
+    statement (a create needs no such query: the unique indexes refuse its row, named by the constraint)."""
+    query = _CONFLICT_QUERIES[(type(obj), external_id is not None)]
+    args = [obj.realm_id, obj.pk, name] + ([external_id] if external_id is not None else [])
+    rows = [row.external_id for row in query.fetch(*args)]
     if not rows:
         return
-    if data.external_id is not None and data.external_id in rows:
-        raise _uniqueness_error("externalId", data.external_id, "user")
-    raise _uniqueness_error("userName", data.username, "user")
-
-
-def _group_conflict(realm: Realm, data: GroupData, exclude_pk: Any = None) -> None:
-    rows = _conflicting_external_ids(RealmGroup, realm, data.display_name, data.external_id, exclude_pk)
-    if not rows:
-        return
-    if data.external_id is not None and data.external_id in rows:
-        raise _uniqueness_error("externalId", data.external_id, "group")
-    raise _uniqueness_error("displayName", data.display_name, "group")
+    resource = "user" if isinstance(obj, RealmUser) else "group"
+    if external_id is not None and external_id in rows:
+        raise _uniqueness_error("externalId", external_id, resource)
+    raise _uniqueness_error(name_attr, name, resource)
 
 
 # ---------------------------------------------------------------------------------------------------- users
@@ -334,7 +314,7 @@ def replace_user(
     if not changes and old_active == data.active:
         return user  # nothing changed: no write, no new version, no audit event
     if data.username.lower() != user.username.lower() or data.external_id != user.external_id:
-        _user_conflict(realm, data, exclude_pk=user.pk)
+        _check_rename(user, "userName", data.username, data.external_id)
     old_emails = sorted(_current_emails(user))
     _apply_user_data(user, data)
     user.version += 1  # the row is locked: no concurrent writer can have moved it
@@ -483,7 +463,7 @@ def update_group(
         changes = _diff(group.attributes, data.attributes)
         if changes:
             if data.display_name.lower() != group.display_name.lower() or data.external_id != group.external_id:
-                _group_conflict(realm, data, exclude_pk=group.pk)
+                _check_rename(group, "displayName", data.display_name, data.external_id)
             group.display_name = data.display_name
             group.external_id = data.external_id
             group.attributes = data.attributes

@@ -82,6 +82,24 @@ def test_duplicate_external_id_is_a_409(scim):
     assert_scim_error(scim.post("/Users", okta_user("b@example.com", external_id="00u1")), 409, "uniqueness")
 
 
+def test_a_rename_into_a_taken_username_external_id_or_group_name_is_a_409_that_changes_nothing(scim):
+    scim.post("/Users", okta_user("taken@example.com", external_id="00utaken"))
+    mine = scim.post("/Users", okta_user("mine@example.com", external_id="00umine")).json()
+    rename = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []}
+    for attribute, value in (("userName", "TAKEN@example.com"), ("externalId", "00utaken")):
+        rename["Operations"] = [{"op": "replace", "path": attribute, "value": value}]
+        body = assert_scim_error(scim.patch(f"/Users/{mine['id']}", rename), 409, "uniqueness")
+        assert attribute in body["detail"] and value in body["detail"]
+    stored = RealmUser.objects.get(pk=mine["id"])
+    assert (stored.username, stored.external_id, stored.version) == ("mine@example.com", "00umine", 1)
+    rename["Operations"] = [{"op": "replace", "path": "userName", "value": "MINE@example.com"}]  # its own name
+    assert scim.patch(f"/Users/{mine['id']}", rename).json()["userName"] == "MINE@example.com"
+    scim.post("/Groups", {"displayName": "Admins"})
+    team = scim.post("/Groups", {"displayName": "Team"}).json()
+    body = assert_scim_error(scim.put(f"/Groups/{team['id']}", {"displayName": "admins"}), 409, "uniqueness")
+    assert "displayName" in body["detail"]
+
+
 def test_profile_update_get_then_put_of_our_own_representation(scim):
     created = scim.post("/Users", okta_user("jane@example.com")).json()
     current = scim.get(f"/Users/{created['id']}").json()
