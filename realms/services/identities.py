@@ -35,6 +35,7 @@ from ..models import (
     RealmUser,
 )
 from . import roles
+from .audit import Actor, audit_event
 
 
 class IdentityError(Exception):
@@ -59,19 +60,6 @@ class VersionMismatch(IdentityError):
     def __init__(self, current: int) -> None:
         super().__init__(f'The resource has changed: its current version is W/"{current}".')
         self.current = current
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who made a change: the service account and the last characters of its token."""
-
-    user: Any = None
-    token_hint: str = ""
-    source: str = "scim"
-
-    @property
-    def username(self) -> str:
-        return self.user.get_username() if self.user is not None else ""
 
 
 @dataclass(frozen=True)
@@ -117,43 +105,6 @@ class MembershipChange:
 
 
 # ---------------------------------------------------------------------------------------------------- audit
-
-
-def _audit_event(
-    realm: Realm,
-    actor: Actor,
-    action: str,
-    resource_type: str,
-    resource_id: Any,
-    resource_repr: str,
-    changes: dict[str, Any],
-) -> AuditEvent:
-    """The audit event of a change, not saved yet: it is inserted with the change (save_together)."""
-    return AuditEvent(
-        realm=realm,
-        actor=actor.user,
-        actor_username=actor.username[:150],
-        token_hint=actor.token_hint,
-        source=actor.source,
-        action=action,
-        resource_type=resource_type,
-        resource_id=str(resource_id),
-        resource_repr=resource_repr[:255],
-        changes=changes,
-    )
-
-
-def _record(
-    realm: Realm,
-    actor: Actor,
-    action: str,
-    resource_type: str,
-    resource_id: Any,
-    resource_repr: str,
-    changes: dict[str, Any],
-) -> None:
-    """Save the audit event of a change on its own (writes that save a row save their event with it)."""
-    save_together([_audit_event(realm, actor, action, resource_type, resource_id, resource_repr, changes)])
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -244,8 +195,8 @@ def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
     """
     user = RealmUser(realm=realm)
     _apply_user_data(user, data)
-    event = _audit_event(
-        realm, actor, AuditEvent.Action.USER_CREATED, "User", user.pk, user.username, _diff({}, data.attributes)
+    event = audit_event(
+        realm.pk, actor, AuditEvent.Action.USER_CREATED, "User", user.pk, user.username, _diff({}, data.attributes)
     )
     # Inside a caller's transaction, a savepoint keeps it usable after a conflict (ATOMIC_REQUESTS, say); SCIM's POST
     # opens none: the statement is its own transaction.
@@ -328,7 +279,7 @@ def replace_user(
         action = AuditEvent.Action.USER_REACTIVATED
     else:
         action = AuditEvent.Action.USER_UPDATED
-    event = _audit_event(realm, actor, action, "User", user.pk, user.username, changes)
+    event = audit_event(realm.pk, actor, action, "User", user.pk, user.username, changes)
     try:
         save_together([user, *new_emails, event])  # one statement on PostgreSQL
     except IntegrityError as exc:  # a rename racing another: the unique indexes decide
@@ -345,7 +296,9 @@ def delete_user(user: RealmUser, actor: Actor, expected_version: int | None = No
     RealmGroup.objects.filter(pk__in=RealmGroupMembership.objects.filter(user=user).values("group_id")).update(
         version=F("version") + 1, updated_at=timezone.now()
     )
-    _record(user.realm, actor, AuditEvent.Action.USER_DELETED, "User", user.pk, user.username, {})
+    save_together(
+        [audit_event(user.realm_id, actor, AuditEvent.Action.USER_DELETED, "User", user.pk, user.username, {})]
+    )
     roles.on_user_deleted(user, actor)
     user.delete()
 
@@ -421,7 +374,9 @@ def create_group(realm: Realm, data: GroupData, actor: Actor, member_ids: Sequen
     if member_ids:
         delta = _apply_membership(group, MembershipChange(add_ids=tuple(member_ids)))
         changes["members"] = delta
-    _record(realm, actor, AuditEvent.Action.GROUP_CREATED, "Group", group.pk, group.display_name, changes)
+    save_together(
+        [audit_event(realm.pk, actor, AuditEvent.Action.GROUP_CREATED, "Group", group.pk, group.display_name, changes)]
+    )
     return group
 
 
@@ -482,7 +437,7 @@ def update_group(
         action, recorded = AuditEvent.Action.GROUP_UPDATED, changes
     else:
         action, recorded = AuditEvent.Action.GROUP_MEMBERS_CHANGED, {"members": delta}
-    event = _audit_event(realm, actor, action, "Group", group.pk, group.display_name, recorded)
+    event = audit_event(realm.pk, actor, action, "Group", group.pk, group.display_name, recorded)
     _save_group(group, data, event)  # the group and its audit event in one statement on PostgreSQL
     return group
 
@@ -490,7 +445,9 @@ def update_group(
 @transaction.atomic(savepoint=False)
 def delete_group(group: RealmGroup, actor: Actor, expected_version: int | None = None, *, locked: bool = False) -> None:
     group = _lock(group, expected_version, locked, locked_group)
-    _record(group.realm, actor, AuditEvent.Action.GROUP_DELETED, "Group", group.pk, group.display_name, {})
+    save_together(
+        [audit_event(group.realm_id, actor, AuditEvent.Action.GROUP_DELETED, "Group", group.pk, group.display_name, {})]
+    )
     roles.on_group_deleted(group, actor)
     # Its members' `groups` change: their versions move forward, in one UPDATE, before the memberships go.
     RealmUser.objects.filter(pk__in=RealmGroupMembership.objects.filter(group=group).values("user_id")).update(

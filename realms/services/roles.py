@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,9 +36,7 @@ from ..models import (
     RealmLoginSession,
     RealmUser,
 )
-
-if TYPE_CHECKING:
-    from .identities import Actor
+from .audit import Actor, audit_event
 
 logger = logging.getLogger(__name__)
 
@@ -69,18 +67,7 @@ def is_protected(user: Any) -> bool:
 
 def _event(link: ConsoleUserLink, actor: Actor, action: str, changes: dict[str, Any]) -> AuditEvent:
     user = link.console_user
-    return AuditEvent(
-        realm_id=link.realm_id,
-        actor=actor.user,
-        actor_username=actor.username[:150],
-        token_hint=actor.token_hint,
-        source=actor.source,
-        action=action,
-        resource_type="ConsoleUser",
-        resource_id=str(user.pk),
-        resource_repr=user.get_username()[:255],
-        changes=changes,
-    )
+    return audit_event(link.realm_id, actor, action, "ConsoleUser", user.pk, user.get_username(), changes)
 
 
 # ---------------------------------------------------------------------------------------------------- sync
@@ -323,18 +310,8 @@ def _record_mapping(mapping: RealmGroupRoleMapping, actor: Actor, action: str, r
     }
     if reason:
         changes["reason"] = reason
-    AuditEvent.objects.create(
-        realm_id=group.realm_id,
-        actor=actor.user,
-        actor_username=actor.username[:150],
-        token_hint=actor.token_hint,
-        source=actor.source,
-        action=action,
-        resource_type="RoleMapping",
-        resource_id=str(group.pk),
-        resource_repr=f"{group.display_name} → {mapping.role.name}"[:255],
-        changes=changes,
-    )
+    repr_ = f"{group.display_name} → {mapping.role.name}"
+    audit_event(group.realm_id, actor, action, "RoleMapping", group.pk, repr_, changes).save()
 
 
 @transaction.atomic

@@ -35,7 +35,8 @@ from saml2.validate import ResponseLifetimeExceed, ToEarly
 from .. import saml
 from ..models import AuditEvent, ConsoleUserLink, Realm, RealmUser, SAMLAuthnRequest, SAMLConsumedAssertion
 from . import roles
-from .identities import Actor, EmailData, IdentityError, UserData, create_user, replace_user
+from .audit import Actor, audit_event
+from .identities import EmailData, IdentityError, UserData, create_user, replace_user
 
 logger = logging.getLogger(__name__)
 
@@ -388,16 +389,9 @@ def _console_user(realm: Realm, realm_user: RealmUser, identity: Identity, actor
         user.set_unusable_password()  # realm users sign in through their IdP only
         user.save()
         link = ConsoleUserLink.objects.create(realm=realm, console_user=user, realm_user=realm_user)
-        AuditEvent.objects.create(
-            realm=realm,
-            actor=None,
-            source=actor.source,
-            action=AuditEvent.Action.CONSOLE_USER_CREATED,
-            resource_type="ConsoleUser",
-            resource_id=str(user.pk),
-            resource_repr=user.get_username(),
-            changes={"realm_user": {"id": str(realm_user.pk), "userName": realm_user.username}},
-        )
+        changes = {"realm_user": {"id": str(realm_user.pk), "userName": realm_user.username}}
+        action = AuditEvent.Action.CONSOLE_USER_CREATED
+        audit_event(realm.pk, actor, action, "ConsoleUser", user.pk, user.get_username(), changes).save()
     user = link.console_user
     if getattr(user, "is_service_account", False):
         raise AccountConflict("This account cannot sign in to the console.", detail="service account")
