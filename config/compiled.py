@@ -234,7 +234,7 @@ class CompiledJoin:
         )
 
 
-def save_together(objs: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> None:
+def save_together(objs: Sequence[Any], using: str = DEFAULT_DB_ALIAS, *, isolated: bool = False) -> None:
     """Save model instances, of one model or several, in one statement on PostgreSQL.
 
     A SCIM write saves a user (new, or updated), maybe its emails, and an audit event: a round trip per `save()`,
@@ -247,6 +247,9 @@ def save_together(objs: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> None:
     foreign keys on PostgreSQL are checked at commit anyway); the others are updated, every field as by `save()`,
     and must exist (callers hold their row locked). An auto-incremented primary key is not read back: give new
     instances a primary key of their own (a UUID default) or do not use theirs. No signals are sent.
+
+    `isolated`: inside a caller's transaction, save in a savepoint, so that a failure (a uniqueness conflict) leaves
+    the caller's transaction usable; outside one, it changes nothing.
     """
     if not objs:
         return
@@ -260,19 +263,19 @@ def save_together(objs: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> None:
             statements.append(_update_sql(obj, connection))
     for model, instances in new.items():
         statements.extend(_insert_sql(model, instances, connection))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(statements) > 1:
-            *ctes, (last_sql, _) = statements
-            # Only the ORM's own statements, with bound parameters: no value is formatted in.
-            sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _) in enumerate(ctes)) + " " + last_sql
-            cursor.execute(sql, [p for _, params in statements for p in params])
-        elif len(statements) > 1:
-            # All or nothing, as the one statement is: in the caller's transaction, or in one of its own.
-            with contextlib.nullcontext() if connection.in_atomic_block else transaction.atomic(using=using):
-                for sql, params in statements:
-                    cursor.execute(sql, params)
-        else:
-            cursor.execute(*statements[0])
+    if connection.vendor == "postgresql" and len(statements) > 1:
+        *ctes, (last_sql, _) = statements
+        # Only the ORM's own statements, with bound parameters: no value is formatted in.
+        sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _) in enumerate(ctes)) + " " + last_sql
+        statements = [(sql, [p for _, params in statements for p in params])]
+    # All or nothing: one statement is on its own; several run in the caller's transaction or in one of their own.
+    if connection.in_atomic_block:
+        scope = transaction.atomic(using=using) if isolated else contextlib.nullcontext()
+    else:
+        scope = contextlib.nullcontext() if len(statements) == 1 else transaction.atomic(using=using)
+    with scope, connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using

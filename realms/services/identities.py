@@ -10,7 +10,6 @@ Membership changes cost queries in proportion to the change, never to the size o
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -198,12 +197,10 @@ def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
     event = audit_event(
         realm.pk, actor, AuditEvent.Action.USER_CREATED, "User", user.pk, user.username, _diff({}, data.attributes)
     )
-    # Inside a caller's transaction, a savepoint keeps it usable after a conflict (ATOMIC_REQUESTS, say); SCIM's POST
-    # opens none: the statement is its own transaction.
-    in_transaction = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic() if in_transaction else contextlib.nullcontext():
-            save_together([user, *_email_rows(user, data.emails), event])  # one statement on PostgreSQL
+        # One statement on PostgreSQL: SCIM's POST opens no transaction. Inside a caller's, a savepoint keeps it
+        # usable after a conflict (ATOMIC_REQUESTS, say).
+        save_together([user, *_email_rows(user, data.emails), event], isolated=True)
     except IntegrityError as exc:
         raise _conflict_from_integrity_error(exc, "user", "userName", data.username, data.external_id) from None
     return user
