@@ -106,9 +106,7 @@ class CompiledQuery:
         placeholders = [_placeholder(kind, i) for i, kind in enumerate(self.kinds)]
         queryset = self.build(*placeholders)
         compiler = queryset.query.get_compiler(connection=connection)
-        if queryset.query.select_for_update and connection.get_autocommit():
-            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        sql, params = compiler.as_sql()
+        sql, params = compiler.as_sql()  # refuses select_for_update outside a transaction, as the ORM does
         params = tuple(params)
         slots = []
         for placeholder in placeholders:

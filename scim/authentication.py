@@ -29,17 +29,10 @@ SCIM_REALM = CompiledQuery(
 _TOKEN_AND_REALM = CompiledJoin(TOKEN_BY_HASH, SCIM_REALM)
 
 
-def scim_realm(pk: uuid.UUID | None) -> Realm | None:
-    """The realm at a SCIM root URL, if SCIM is enabled for it."""
-    if pk is None:
-        return None
-    return SCIM_REALM.first(pk)
-
-
 class SCIMTokenAuthentication(APITokenAuthentication):
-    """Bearer API tokens, with the realm of the URL (None when it has no SCIM) read in the token's query."""
+    """Bearer API tokens, with the realm of the URL (None when there is none with SCIM on) read in the token's
+    query."""
 
-    realm_loaded = False
     realm: Realm | None = None
 
     def load_token(self, request: Request, key_hash: str) -> APIToken | None:
@@ -50,5 +43,4 @@ class SCIMTokenAuthentication(APITokenAuthentication):
         if found is None:
             return None
         token, self.realm = found
-        self.realm_loaded = True
         return token

@@ -24,7 +24,7 @@ from realms import urls_helpers
 from realms.models import Realm
 from realms.services import Actor
 
-from ..authentication import SCIMTokenAuthentication, scim_realm
+from ..authentication import SCIMTokenAuthentication
 from ..conf import app_settings
 from ..errors import (
     InvalidFilter,
@@ -63,11 +63,7 @@ class SCIMView(APIView):
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)  # authentication (401), permissions (403)
         self._check_body_size(request)
-        authenticator = request.successful_authenticator
-        if isinstance(authenticator, SCIMTokenAuthentication) and authenticator.realm_loaded:
-            realm = authenticator.realm  # read with the token
-        else:
-            realm = scim_realm(kwargs.get("realm_pk"))
+        realm = getattr(request.successful_authenticator, "realm", None)  # read with the token
         if realm is None:
             raise NotFound(NO_REALM)
         self.realm = realm
@@ -275,11 +271,9 @@ def _one_query(mixin: type[ResourceMixin], with_related: bool) -> CompiledQuery:
 @functools.lru_cache(maxsize=256)
 def _lookup_query(
     mixin: type[ResourceMixin], attr: str, start_index: int, count: int, with_related: bool
-) -> CompiledQuery | None:
+) -> CompiledQuery:
     """`attr eq "<value>"` in a realm, one page in the default order, compiled once per process (limits are part
     of the SQL: IdPs send the same startIndex and count with every lookup, so there are few of them)."""
-    if (mixin, attr) in _UNCOMPILABLE_LOOKUPS:
-        return None
     resource_type = mixin.resource_type
 
     def build(realm_pk: uuid.UUID, value: str) -> Any:
@@ -432,13 +426,17 @@ class ResourceMixin:
         ]
         return Response(list_response(resources, total, query.start_index))
 
-    def realm_count(self) -> int:
-        """How many resources of this type the realm holds (realms.models.RealmCounts, read with the realm)."""
+    def realm_counts(self) -> Any | None:
+        """The realm's RealmCounts, read with the realm; None when no user or group was ever created in it."""
         try:
-            counts = self.realm.counts
-        except ObjectDoesNotExist:  # no user or group was ever created in the realm
-            return 0
-        return getattr(counts, self.count_attr)
+            return self.realm.counts
+        except ObjectDoesNotExist:
+            return None
+
+    def realm_count(self) -> int:
+        """How many resources of this type the realm holds."""
+        counts = self.realm_counts()
+        return getattr(counts, self.count_attr) if counts is not None else 0
 
     def _filtered(self, query: ListQuery) -> tuple[Any, list[Any]]:
         """The realm's resources matching the filter, and the ordering of the page (RFC 7644 §3.4.2.2, §3.4.2.3)."""
@@ -471,13 +469,15 @@ class ResourceMixin:
             and (expr.path.attr or "").lower() in LOOKUP_ATTRIBUTES[self.resource_type]
         ):
             return None
-        compiled = _lookup_query(type(self), expr.path.attr.lower(), query.start_index, query.count, wanted)
-        if compiled is None:
+        attr = expr.path.attr.lower()
+        if (type(self), attr) in _UNCOMPILABLE_LOOKUPS:
             return None
         try:
-            return compiled.fetch(self.realm.pk, expr.value)
+            return _lookup_query(type(self), attr, query.start_index, query.count, wanted).fetch(
+                self.realm.pk, expr.value
+            )
         except Uncompilable:  # never expected for these attributes; the ORM then serves the lookup
-            _UNCOMPILABLE_LOOKUPS.add((type(self), expr.path.attr.lower()))
+            _UNCOMPILABLE_LOOKUPS.add((type(self), attr))
             return None
 
     def _page(
@@ -503,8 +503,8 @@ class ResourceMixin:
         def rows(ids: Any) -> list[Any]:
             return list(inlined(queryset.model.objects.filter(pk__in=ids)).order_by(*ordering))
 
-        changes = self._realm_changes() if unfiltered else None
-        known = None if changes is None else (queryset.model._meta.label, self.realm.pk, changes)
+        counts = self.realm_counts() if unfiltered else None
+        known = None if counts is None else (queryset.model._meta.label, self.realm.pk, counts.changes)
         if not unfiltered or not start:
             objects = list(inlined(queryset).order_by(*ordering)[start : start + count])
         else:
@@ -523,12 +523,6 @@ class ResourceMixin:
         if known and objects:
             _PAGE_STARTS.put(known, start + len(objects), (objects[-1].created_at, objects[-1].pk))
         return objects
-
-    def _realm_changes(self) -> int | None:
-        try:
-            return self.realm.counts.changes
-        except ObjectDoesNotExist:
-            return None
 
     def search_request(self, request: Request) -> Response:
         """POST /.search (RFC 7644 §3.4.3): the query in a SearchRequest body; needs the view permission."""
