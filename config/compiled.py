@@ -295,22 +295,20 @@ def _insert_sql(model: Any, instances: list[Any], connection: Any) -> list[tuple
         if meta.auto_field is None or any(obj.pk is not None for obj in instances):
             raise ValueError(f"save_together: give every new {meta.label} a primary key, or none of them")
         fields = [f for f in fields if f is not meta.auto_field]
-    # The values the ORM would save: pre_save (defaults, auto_now_add) then the database form of each.
+    # The values the ORM would save: pre_save (defaults, auto_now_add) then the database form of each. Only one-row
+    # INSERTs of plain values are reused: for several rows PostgreSQL's INSERT binds one array per column (UNNEST).
     raw = [[f.pre_save(obj, True) for f in fields] for obj in instances]
-    key = ("insert", model, tuple(f.attname for f in fields), connection.alias, connection.vendor, len(instances))
-    sql = _STATEMENTS.get(key)
-    if sql is None or not all(_plain(v) for row in raw for v in row):
+    reusable = len(instances) == 1 and all(_plain(v) for v in raw[0]) and not _placeholders(fields)
+    key = ("insert", model, tuple(f.attname for f in fields), connection.alias, connection.vendor)
+    sql = _STATEMENTS.get(key) if reusable else None
+    if sql is None:
         query = InsertQuery(model)
         query.insert_values(fields, instances)
         statements = query.get_compiler(connection=connection).as_sql()
-        # Only one-row INSERTs are reused: for several rows PostgreSQL's INSERT binds one array per column (UNNEST).
-        single = len(statements) == 1 and len(instances) == 1
-        if single and all(_plain(v) for row in raw for v in row) and not _placeholders(fields):
+        if reusable and len(statements) == 1:
             _STATEMENTS[key] = statements[0][0]
         return statements
-    return [
-        (sql, [f.get_db_prep_save(v, connection=connection) for row in raw for f, v in zip(fields, row, strict=True)])
-    ]
+    return [(sql, [f.get_db_prep_save(v, connection=connection) for f, v in zip(fields, raw[0], strict=True)])]
 
 
 def _placeholders(fields: Sequence[Any]) -> bool:
