@@ -38,8 +38,9 @@ def _names(rows: Any) -> set[str]:
 def _permission_names_sql(vendor: str, outer_user_column: str) -> str:
     """A correlated subquery: the permission names of the user in `outer_user_column`, joined by _SEPARATOR.
 
-    Written once per process as SQL: the ORM spends longer compiling the equivalent nested subqueries on every
-    request than the database spends running them.
+    SQL, because joining strings in an aggregate is STRING_AGG on PostgreSQL and GROUP_CONCAT on SQLite, with no
+    core ORM function for it in Django 5.2; the token query it goes into is compiled once per process anyway
+    (accounts.services.TOKEN_BY_HASH).
     """
     qn = connection.ops.quote_name
     user_model = get_user_model()
