@@ -8,7 +8,7 @@ servers can share one PostgreSQL.
 import multiprocessing
 import os
 
-wsgi_app = "config.wsgi:application"
+wsgi_app = "console.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # Sync workers: SCIM calls are short and database-bound; one request per process keeps memory predictable and

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
-from .models import AuditEvent, ConsoleUserLink, Realm, RealmGroup, RealmGroupRoleMapping, RealmUser
+from .forms import ServiceAccountForm as ConsoleServiceAccountForm
+from .models import (
+    APIToken,
+    AuditEvent,
+    ConsoleUserLink,
+    Realm,
+    RealmGroup,
+    RealmGroupRoleMapping,
+    RealmUser,
+    ServiceAccount,
+)
+from .services import accounts as account_services
+
+
+def _username_lookup(prefix: str) -> str:
+    return f"{prefix}__{get_user_model().USERNAME_FIELD}"
 
 
 @admin.register(Realm)
@@ -73,5 +95,202 @@ class ConsoleUserLinkAdmin(ReadOnlyAdmin):
 
     list_display = ("console_user", "realm_user", "realm", "deactivated_by_realm", "created_at")
     list_filter = ("realm", "deactivated_by_realm")
-    search_fields = ("console_user__username", "realm_user__username")
+
+    def get_search_fields(self, request: HttpRequest):
+        return (_username_lookup("console_user"), "realm_user__username")
+
     list_select_related = ("console_user", "realm_user", "realm")
+
+
+# ------------------------------------------------------------------------------------ service accounts and tokens
+
+
+class ServiceAccountAdminForm(forms.ModelForm):
+    """A service account and the parts of its user an admin may set: username (on creation), groups, active."""
+
+    username = forms.CharField(max_length=150, help_text="Letters, digits and @/./+/-/_ only, e.g. okta-scim.")
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.order_by("name"),
+        required=False,
+        widget=admin.widgets.FilteredSelectMultiple("groups", is_stacked=False),
+        help_text="The Django permissions of these groups decide what the account's tokens may do.",
+    )
+    is_active = forms.BooleanField(required=False, initial=True, help_text="Tokens of an inactive account fail.")
+
+    class Meta:
+        model = ServiceAccount
+        fields = ("description",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            user = self.instance.user
+            self.fields["username"].disabled = True
+            self.fields["username"].required = False
+            self.initial.update(username=user.get_username(), groups=list(user.groups.all()), is_active=user.is_active)
+
+    def clean_username(self) -> str:
+        if self.instance.pk is not None:
+            return self.instance.user.get_username()
+        # The console form's rules: the host's username validation, and no existing user of that name.
+        return ConsoleServiceAccountForm.clean_username(self)
+
+
+@admin.register(ServiceAccount)
+class ServiceAccountAdmin(admin.ModelAdmin):
+    """Service accounts: users of the host's model without password, staff or superuser flags, with API tokens."""
+
+    form = ServiceAccountAdminForm
+    list_display = ("username", "description", "is_active", "created_at")
+    list_select_related = ("user",)
+    readonly_fields = ("tokens", "created_at")
+
+    def get_search_fields(self, request: HttpRequest):
+        return (_username_lookup("user"), "description")
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        fields = ["username", "description", "groups", "is_active"]
+        return [*fields, "tokens", "created_at"] if obj is not None else fields
+
+    @admin.display(description="username", ordering="user")
+    def username(self, obj: ServiceAccount) -> str:
+        return obj.user.get_username()
+
+    @admin.display(description="active", boolean=True)
+    def is_active(self, obj: ServiceAccount) -> bool:
+        return obj.user.is_active
+
+    @admin.display(description="API tokens")
+    def tokens(self, obj: ServiceAccount) -> str:
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> · {} · {}</li>',
+            (
+                (reverse("admin:realms_apitoken_change", args=[t.pk]), t.name, t.masked, t.status)
+                for t in obj.user.realms_api_tokens.all()
+            ),
+        )
+        issue = reverse("admin:realms_apitoken_add") + f"?user={obj.user_id}"
+        return format_html('<ul>{}</ul><a class="button" href="{}">Issue an API token</a>', rows, issue)
+
+    def save_model(self, request: HttpRequest, obj: ServiceAccount, form, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            obj.save()
+            user = obj.user
+        else:
+            created = account_services.create_service_account(
+                data["username"], description=data["description"], groups=data["groups"]
+            )
+            obj.pk, obj.user, obj.created_at = created.pk, created.user, created.created_at
+            obj._state.adding = False
+            user = created.user
+        if user.is_active != data["is_active"]:
+            user.is_active = data["is_active"]
+            user.save(update_fields=["is_active"])
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        form.instance.user.groups.set(form.cleaned_data["groups"])
+
+    def response_add(self, request: HttpRequest, obj: ServiceAccount, post_url_continue=None) -> HttpResponse:
+        # The next step is its first token: go to its page (which offers it), not back to the list.
+        if any(key in request.POST for key in ("_addanother", "_continue", IS_POPUP_VAR)):
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"Service account {obj.username} created. Issue an API token for it.")
+        return HttpResponseRedirect(reverse("admin:realms_serviceaccount_change", args=[obj.pk]))
+
+
+class APITokenAddForm(forms.ModelForm):
+    class Meta:
+        model = APIToken
+        fields = ("user", "name", "expires_at", "realm")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        user_model = get_user_model()
+        self.fields["user"].queryset = user_model.objects.filter(
+            is_active=True, realms_service_account__isnull=False
+        ).order_by(user_model.USERNAME_FIELD)
+        self.fields["user"].label = "Service account"
+
+
+@admin.register(APIToken)
+class APITokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "masked", "status", "realm", "created_at", "expires_at", "last_used_at")
+    list_filter = ("realm",)
+    list_select_related = ("user", "realm")
+    actions = ["revoke_tokens"]
+    readonly_fields = (
+        "user",
+        "masked",
+        "status",
+        "realm",
+        "created_at",
+        "created_by",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    )
+
+    def get_search_fields(self, request: HttpRequest):
+        return ("name", _username_lookup("user"), "hint")
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        if obj is None:
+            kwargs["form"] = APITokenAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return ["user", "name", "expires_at", "realm"]
+        return ["name", *self.readonly_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Tokens are revoked, not deleted, so their history stays.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: APIToken, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        issued = account_services.issue_token(
+            form.cleaned_data["user"],
+            name=form.cleaned_data["name"],
+            expires_at=form.cleaned_data["expires_at"],
+            created_by=request.user,
+            instance=obj,
+            realm=form.cleaned_data.get("realm"),
+        )
+        # Kept on the request for response_add only: never stored, logged or put in a message.
+        request.realms_issued_token_secret = issued.secret
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def response_add(self, request: HttpRequest, obj: APIToken, post_url_continue=None) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "API token issued",
+            "token": obj,
+            "secret": getattr(request, "realms_issued_token_secret", None),
+            "service_account": ServiceAccount.objects.filter(user_id=obj.user_id).first(),
+        }
+        response = TemplateResponse(request, "admin/realms/apitoken/issued.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke selected API tokens", permissions=["change"])
+    def revoke_tokens(self, request: HttpRequest, queryset) -> None:
+        count = 0
+        for token in queryset.select_related("user"):
+            if token.revoked_at is None:
+                account_services.revoke_token(token, revoked_by=request.user)
+                count += 1
+        self.message_user(request, f"{count} API token(s) revoked.", messages.SUCCESS)

@@ -5,3 +5,9 @@ class RealmsConfig(AppConfig):
     name = "realms"
     verbose_name = "Realms"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks, signals
+
+        signals.connect()
+        checks.register_checks()

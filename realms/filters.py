@@ -10,9 +10,8 @@ import uuid
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
-
-from accounts.models import ServiceAccount
 
 from .models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmUser
 
@@ -139,7 +138,13 @@ DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="
 class AuditEventFilter(django_filters.FilterSet):
     realm = django_filters.ModelChoiceFilter(queryset=Realm.objects.order_by("name"), empty_label="Any realm")
     actor = django_filters.ModelChoiceFilter(
-        queryset=ServiceAccount.objects.order_by("username"), empty_label="Any service account", label="Service account"
+        queryset=lambda request: (
+            get_user_model()
+            .objects.filter(realms_service_account__isnull=False)
+            .order_by(get_user_model().USERNAME_FIELD)
+        ),
+        empty_label="Any service account",
+        label="Service account",
     )
     action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices, empty_label="Any action")
     resource_type = django_filters.ChoiceFilter(

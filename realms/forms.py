@@ -5,6 +5,9 @@ from __future__ import annotations
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from .models import Realm
 
@@ -82,3 +85,50 @@ class RealmForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Realm:
         self.instance.idp_metadata = self.cleaned_data.get("idp_metadata", "")
         return super().save(commit=commit)
+
+
+# ------------------------------------------------------------------------------------ service accounts and tokens
+
+
+class ServiceAccountForm(forms.Form):
+    """A new service account: a username on the host's user model, what it is for, and its groups."""
+
+    username = forms.CharField(max_length=150, help_text="Letters, digits and @/./+/-/_ only, e.g. okta-scim.")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The Django permissions of these groups decide what the account's tokens may do.",
+    )
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        user_model = get_user_model()
+        user = user_model(**{user_model.USERNAME_FIELD: username})
+        field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+        username = field.clean(username, user)
+        if user_model.objects.filter(**{user_model.USERNAME_FIELD: username}).exists():
+            raise forms.ValidationError(f"A user named {username!r} already exists.")
+        return username
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'Okta provisioning'.")
+    expires_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Optional. Leave empty for a token that does not expire (revoke it when it is no longer used).",
+    )
+    realm = forms.ModelChoiceField(
+        queryset=Realm.objects.order_by("name"),
+        required=False,
+        empty_label="Every realm",
+        help_text="Restrict the token to one realm's SCIM API: it gets 404 on every other realm.",
+    )
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now():
+            raise forms.ValidationError("The expiry must be in the future.")
+        return expires_at

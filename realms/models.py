@@ -9,10 +9,13 @@ the services; views never write either directly.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from .conf import app_settings
 
@@ -215,7 +218,7 @@ class AuditEvent(models.Model):
 
     realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     actor_username = models.CharField(max_length=150, blank=True)
     token_hint = models.CharField(max_length=8, blank=True, help_text="Last characters of the API token used.")
@@ -252,7 +255,7 @@ class ConsoleUserLink(models.Model):
     """
 
     realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="console_links")
-    console_user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="realm_link")
+    console_user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="realm_link")
     realm_user = models.OneToOneField(
         RealmUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="console_link"
     )
@@ -284,7 +287,7 @@ class RealmGroupRoleMapping(models.Model):
 class RealmGrantedRole(models.Model):
     """A role that role mappings gave a console user: only these are ever revoked, never roles given by hand."""
 
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="realm_granted_roles")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="realm_granted_roles")
     role = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="+")
     realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -337,7 +340,7 @@ class SAMLConsumedAssertion(models.Model):
 class RealmLoginSession(models.Model):
     """The console sessions opened through a realm, so that a SCIM deactivation can end them at once."""
 
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="realm_login_sessions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="realm_login_sessions")
     realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="+")
     session_key = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -348,3 +351,115 @@ class RealmLoginSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} via {self.realm_id}"
+
+
+# ------------------------------------------------------------------------------------ service accounts and API tokens
+
+
+class ServiceAccount(models.Model):
+    """A user of the host's AUTH_USER_MODEL that authenticates with API tokens only.
+
+    Its user has no usable password, is never staff or superuser, and is refused by every login
+    (realms.signals): whatever the host's user model and authentication backends, it can only call the APIs its
+    groups' permissions allow.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="realms_service_account"
+    )
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "service account"
+        verbose_name_plural = "service accounts"
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def username(self) -> str:
+        return self.user.get_username()
+
+    @property
+    def is_active(self) -> bool:
+        return self.user.is_active
+
+
+class APITokenQuerySet(models.QuerySet):
+    def active(self) -> APITokenQuerySet:
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+class APIToken(models.Model):
+    """An API token. Only its SHA-256 is stored; the secret is shown once, when it is issued."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="realms_api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'Okta provisioning'.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=8, editable=False, help_text="Last characters of the token.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Leave empty for a token that never expires.")
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    realm = models.ForeignKey(
+        Realm,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Restrict the token to this realm's SCIM API (404 on every other realm). Empty: every realm.",
+    )
+
+    objects = APITokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (…{self.hint})"
+
+    @property
+    def masked(self) -> str:
+        return f"{app_settings.TOKEN_PREFIX}…{self.hint}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def status(self) -> str:
+        if self.is_revoked:
+            return "revoked"
+        if self.is_expired:
+            return "expired"
+        return "active"
+
+
+def is_service_account(user: Any) -> bool:
+    """Whether `user` (any AUTH_USER_MODEL instance, or None/anonymous) is a service account."""
+    if user is None or getattr(user, "pk", None) is None:
+        return False
+    try:
+        return user.realms_service_account is not None
+    except ServiceAccount.DoesNotExist:
+        return False

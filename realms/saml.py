@@ -11,20 +11,9 @@ from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor, metadata_tostring_fix
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_UNSPECIFIED
 
-from accounts.conf import AppSettings
-
 from . import urls_helpers
+from .conf import app_settings
 from .models import Realm
-
-# Settings of SAML sign-in, in the REALMS dict (read on each access, like realms.conf).
-app_settings = AppSettings(
-    "REALMS",
-    {
-        "SAML_ACCEPTED_TIME_DIFF": 60,
-        # How long an SP-initiated AuthnRequest waits for its response, in seconds.
-        "SAML_REQUEST_LIFETIME": 600,
-    },
-)
 
 
 def xmlsec_binary() -> str | None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_activity, views_roles, views_saml
+from . import views, views_accounts, views_activity, views_roles, views_saml
 
 app_name = "realms"
 
@@ -19,6 +19,19 @@ urlpatterns = [
     path("<uuid:pk>/saml/login/", views_saml.saml_login_view, name="saml_login"),
     path("<uuid:pk>/roles/", views_roles.RoleMappingListView.as_view(), name="role_mappings"),
     path("<uuid:pk>/roles/add/", views_roles.RoleMappingCreateView.as_view(), name="role_mapping_add"),
+    path("service-accounts/", views_accounts.ServiceAccountListView.as_view(), name="service_accounts"),
+    path(
+        "service-accounts/create/",
+        views_accounts.ServiceAccountCreateView.as_view(),
+        name="create_service_account",
+    ),
+    path("service-accounts/<int:pk>/", views_accounts.ServiceAccountDetailView.as_view(), name="service_account"),
+    path(
+        "service-accounts/<int:pk>/tokens/create/",
+        views_accounts.TokenCreateView.as_view(),
+        name="create_token",
+    ),
+    path("tokens/<int:pk>/revoke/", views_accounts.TokenRevokeView.as_view(), name="revoke_token"),
     path(
         "<uuid:pk>/roles/<int:mapping_pk>/delete/",
         views_roles.RoleMappingDeleteView.as_view(),

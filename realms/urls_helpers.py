@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 
-from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -15,8 +14,9 @@ from .conf import app_settings
 
 def base_url(request: HttpRequest | None = None) -> str:
     """PUBLIC_BASE_URL when set (stable SAML entity ids behind proxies), else the request's, else the default."""
-    if settings.PUBLIC_BASE_URL:
-        return settings.PUBLIC_BASE_URL
+    public = (app_settings.PUBLIC_BASE_URL or "").rstrip("/")
+    if public:
+        return public
     if request is not None:
         return f"{request.scheme}://{request.get_host()}"
     return app_settings.DEFAULT_BASE_URL.rstrip("/")

@@ -16,17 +16,17 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
-from accounts.views import ConsoleMixin
 from scim.models import RealmSCIMStatus, SCIMRequestError
 
 from . import urls_helpers
 from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter
 from .forms import RealmForm
+from .mixins import ConsoleMixin
 from .models import AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser
 from .saml import sp_metadata_xml
 from .views_activity import attach_changes
@@ -244,6 +244,16 @@ def resource_history(realm: Realm, resource_id: Any) -> dict:
     }
 
 
+def admin_change_url(obj: Any) -> str | None:
+    """The Django admin page of `obj` (the host's user model, say), or None when the host's admin has none."""
+    if obj is None:
+        return None
+    try:
+        return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return None
+
+
 def linked_console_user(realm_user: RealmUser):
     """The console user this realm user signs in as (SAML sign-in links them), or None."""
     try:
@@ -272,7 +282,8 @@ class RealmUserDetailView(RealmChildMixin, DetailView):
         )
         context["attribute_sections"] = attribute_sections(realm_user.attributes)
         context["attributes_json"] = json.dumps(realm_user.attributes, indent=2, sort_keys=True, ensure_ascii=False)
-        context["console_user"] = linked_console_user(realm_user)
+        console_user = context["console_user"] = linked_console_user(realm_user)
+        context["console_user_admin_url"] = admin_change_url(console_user) if self.request.user.is_staff else None
         context.update(resource_history(self.realm, realm_user.pk))
         return context
 

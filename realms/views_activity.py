@@ -9,9 +9,8 @@ from typing import Any
 
 from django.views.generic import ListView
 
-from accounts.views import ConsoleMixin
-
 from .filters import AuditEventFilter
+from .mixins import ConsoleMixin
 from .models import AuditEvent
 
 MEMBERS_SHOWN = 20  # a membership change of 10,000 users lists the first ones and counts the rest

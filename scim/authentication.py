@@ -2,8 +2,9 @@
 
 Every SCIM call needs both the API token (with its user and permissions) and the realm at its root URL. They share
 no relation, so `CompiledJoin` puts the two compiled queries side by side in one statement: a round trip fewer on
-every call. What the token may do is decided exactly as for every API token (accounts.services.authenticate_token):
-an unknown, revoked or expired token is refused before the realm is looked at.
+every call. What the token may do is decided exactly as for every API token
+(realms.services.accounts.authenticate_token): an unknown, revoked or expired token is refused before the realm is
+looked at.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ import uuid
 
 from rest_framework.request import Request
 
-from accounts.authentication import APITokenAuthentication
-from accounts.models import APIToken
-from accounts.services import TOKEN_BY_HASH
 from config.compiled import CompiledJoin, CompiledQuery
-from realms.models import Realm
+from realms.authentication import APITokenAuthentication
+from realms.models import APIToken, Realm
+from realms.services.accounts import TOKEN_BY_HASH
 
 # The IdP metadata XML (kilobytes) is never needed to serve SCIM: it stays in the database (a deferred field).
 # The realm's user and group counts come with it (an unfiltered list's totalResults).

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from accounts.conf import AppSettings
+from realms.conf import AppSettings
 
 DEFAULTS: dict[str, Any] = {
     # Paging (RFC 7644 §3.4.2.4): page size when `count` is absent, and the largest page served.

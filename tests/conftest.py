@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from accounts import services as account_services
 from realms.services import SCIM_PERMISSION_CODENAMES
+from realms.services import accounts as account_services
 
 from .factories import GroupFactory, ServiceAccountFactory, SuperUserFactory, UserFactory
 
@@ -18,7 +18,7 @@ PASSWORD = "correct horse battery staple"
 def _plain_http(settings):
     """The test client speaks plain HTTP; production settings redirect to HTTPS."""
     settings.SECURE_SSL_REDIRECT = False
-    settings.PUBLIC_BASE_URL = ""
+    settings.REALMS = {**getattr(settings, "REALMS", {}), "PUBLIC_BASE_URL": ""}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,10 +1,12 @@
 """factory_boy factories shared by the tests."""
 
 import factory
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
-from accounts.models import User
-from realms.models import Realm, RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
+from realms.models import Realm, RealmEmail, RealmGroup, RealmGroupMembership, RealmUser, ServiceAccount
+
+User = get_user_model()
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -34,12 +36,20 @@ class SuperUserFactory(UserFactory):
 
 
 class ServiceAccountFactory(factory.django.DjangoModelFactory):
+    """The user of a service account (what tokens are issued for), with its ServiceAccount row."""
+
     class Meta:
         model = User
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"svc{n}")
-    is_service_account = True
+    password = factory.PostGenerationMethodCall("set_unusable_password")
+
+    @factory.post_generation
+    def service_account(self, create, extracted, **kwargs):
+        if create:
+            self.save()
+            ServiceAccount.objects.create(user=self, description=kwargs.get("description", ""))
 
     @factory.post_generation
     def groups(self, create, extracted, **kwargs):

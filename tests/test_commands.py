@@ -6,10 +6,10 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.models import APIToken, ServiceAccount, User
-from accounts.services import authenticate_token
-from realms.models import Realm
+from realms.models import APIToken, Realm, ServiceAccount
 from realms.services import SCIM_PERMISSION_CODENAMES
+from realms.services.accounts import authenticate_token
+from tests.factories import User
 
 from .factories import GroupFactory
 
@@ -21,7 +21,7 @@ def run(*args) -> str:
 
 
 def test_create_realm_json(db, settings):
-    settings.PUBLIC_BASE_URL = "https://console.example.com"
+    settings.REALMS = {**settings.REALMS, "PUBLIC_BASE_URL": "https://console.example.com"}
     data = json.loads(run("create_realm", "--name", "Okta", "--scim", "--json"))
     realm = Realm.objects.get(name="Okta")
     assert data == {
@@ -75,9 +75,9 @@ def test_create_service_account_json(db):
     group = GroupFactory(name="SCIM")
     data = json.loads(run("create_service_account", "okta", "--group", "SCIM", "--description", "Okta", "--json"))
     assert set(data) == {"username", "token"}
-    account = ServiceAccount.objects.get(username="okta")
-    assert account.description == "Okta" and list(account.groups.all()) == [group]
-    assert authenticate_token(data["token"]).user == account
+    account = ServiceAccount.objects.get(user__username="okta")
+    assert account.description == "Okta" and list(account.user.groups.all()) == [group]
+    assert authenticate_token(data["token"]).user == account.user
 
 
 def test_create_service_account_errors(db):
@@ -95,7 +95,7 @@ def test_scim_quickstart_json_and_rerun(db):
     realm = Realm.objects.get(pk=data["realm_uuid"])
     assert realm.scim_enabled and realm.backend == "okta"
     assert data["scim_root_url"] == f"http://127.0.0.1:8000/api/realms/{realm.pk}/scim/v2"
-    account = ServiceAccount.objects.get(username=data["service_account"])
+    account = ServiceAccount.objects.get(user__username=data["service_account"]).user
     assert account.has_perms([f"realms.{c}" for c in SCIM_PERMISSION_CODENAMES])
     assert authenticate_token(data["token"]).user == account
 

@@ -19,12 +19,11 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts import services as account_services
-from accounts.backends import with_permission_names
-from accounts.models import APIToken
 from config.compiled import CompiledJoin, CompiledQuery, Uncompilable, save_together
 from realms.aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails, decode_groups
-from realms.models import Realm, RealmUser
+from realms.backends import with_permission_names
+from realms.models import APIToken, Realm, RealmUser
+from realms.services import accounts as account_services
 from realms.services import locked_user
 from scim.views.base import _UNCOMPILABLE_LOOKUPS, _lookup_query
 from scim.views.groups import GroupListView
@@ -167,7 +166,7 @@ def test_every_idp_lookup_attribute_takes_the_compiled_path(db, view, attr, with
 
 
 def test_a_token_and_a_realm_are_read_in_one_query_each_found_or_not(db, django_assert_num_queries):
-    from accounts.services import TOKEN_BY_HASH
+    from realms.services.accounts import TOKEN_BY_HASH
     from scim.authentication import SCIM_REALM
 
     issued = account_services.issue_token(ServiceAccountFactory(), name="okta")

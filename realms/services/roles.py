@@ -35,6 +35,7 @@ from ..models import (
     RealmGroupRoleMapping,
     RealmLoginSession,
     RealmUser,
+    is_service_account,
 )
 from .audit import Actor, audit_event
 
@@ -59,7 +60,7 @@ class RoleChanges:
 
 def is_protected(user: Any) -> bool:
     """Superusers and service accounts are never changed by mappings or deactivations."""
-    return bool(user.is_superuser or getattr(user, "is_service_account", False))
+    return bool(getattr(user, "is_superuser", False) or is_service_account(user))
 
 
 # ---------------------------------------------------------------------------------------------------- audit
@@ -161,7 +162,7 @@ def _record_changes(links: Sequence[ConsoleUserLink], actor: Actor, changes: Rol
 
 def _links(queryset) -> Iterable[list[ConsoleUserLink]]:
     """Links with their console and realm users, in batches (keyset pagination keeps each batch cheap)."""
-    qs = queryset.select_related("console_user", "realm_user").order_by("pk")
+    qs = queryset.select_related("console_user__realms_service_account", "realm_user").order_by("pk")
     last = 0
     while True:
         batch = list(qs.filter(pk__gt=last)[:BATCH_SIZE])
@@ -220,8 +221,9 @@ def record_session(user: Any, realm_id: Any, session_key: str, expires_at) -> No
 
 def _link_of(realm_user: RealmUser) -> ConsoleUserLink | None:
     return (
-        ConsoleUserLink.objects.select_for_update()
-        .select_related("console_user", "realm_user")
+        # Not the service-account row: FOR UPDATE refuses the nullable side of its outer join.
+        ConsoleUserLink.objects.select_for_update(of=("self", "console_user", "realm_user"))
+        .select_related("console_user__realms_service_account", "realm_user")
         .filter(realm_user=realm_user)
         .first()
     )

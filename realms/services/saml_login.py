@@ -27,20 +27,28 @@ from django.http import HttpRequest
 from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.response import StatusError, UnsolicitedResponse
 from saml2.sigver import SignatureError, SigverError
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 
 from .. import saml
-from ..models import AuditEvent, ConsoleUserLink, Realm, RealmUser, SAMLAuthnRequest, SAMLConsumedAssertion
+from ..models import (
+    AuditEvent,
+    ConsoleUserLink,
+    Realm,
+    RealmUser,
+    SAMLAuthnRequest,
+    SAMLConsumedAssertion,
+    is_service_account,
+)
 from . import roles
 from .audit import Actor, audit_event
 from .identities import EmailData, IdentityError, UserData, create_user, replace_user
 
 logger = logging.getLogger(__name__)
 
-CONSOLE_BACKEND = "accounts.backends.ConsoleModelBackend"
 SESSION_REALM_KEY = "realm_login"
 
 
@@ -393,7 +401,7 @@ def _console_user(realm: Realm, realm_user: RealmUser, identity: Identity, actor
         action = AuditEvent.Action.CONSOLE_USER_CREATED
         audit_event(realm.pk, actor, action, "ConsoleUser", user.pk, user.get_username(), changes).save()
     user = link.console_user
-    if getattr(user, "is_service_account", False):
+    if is_service_account(user):
         raise AccountConflict("This account cannot sign in to the console.", detail="service account")
     fields = {
         "email": identity.email or user.email,
@@ -469,9 +477,21 @@ def complete_login(realm: Realm, request: HttpRequest, saml_response: str, relay
     return LoginResult(user=user, realm_user=realm_user, redirect_url=redirect_url, idp_initiated=idp_initiated)
 
 
+def session_backend(user: Any) -> str:
+    """The first of the host's AUTHENTICATION_BACKENDS that restores this user's session on the next request
+    (Django keeps a session only for a backend that is still configured and whose get_user finds the user)."""
+    for path in settings.AUTHENTICATION_BACKENDS:
+        if import_string(path)().get_user(user.pk) is not None:
+            return path
+    raise AccountConflict(
+        "None of this site's authentication backends can keep this user signed in.",
+        detail="no authentication backend restores the user (AUTHENTICATION_BACKENDS)",
+    )
+
+
 def open_session(request: HttpRequest, user: Any, realm: Realm) -> None:
     """Log in, with an absolute expiry after the realm's session expiry, and index the session for deactivations."""
-    login(request, user, backend=CONSOLE_BACKEND)
+    login(request, user, backend=session_backend(user))
     expires_at = timezone.now() + timedelta(seconds=realm.login_session_expiry)
     request.session.set_expiry(expires_at)
     request.session[SESSION_REALM_KEY] = str(realm.pk)

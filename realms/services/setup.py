@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from accounts import services as account_services
-from accounts.models import ServiceAccount
-
-from ..models import Realm
+from ..models import Realm, ServiceAccount
+from . import accounts as account_services
 
 # The eight permissions a SCIM service account needs (RFC 7644 verbs mapped to Django's model permissions).
 SCIM_PERMISSION_CODENAMES = [
@@ -64,15 +63,16 @@ def scim_quickstart(realm_name: str) -> QuickstartResult:
     group, _ = Group.objects.get_or_create(name=f"SCIM {realm_name}"[:150])
     group.permissions.add(*scim_permissions())
     username = _service_account_username(realm_name)
-    account = ServiceAccount.objects.filter(username=username).first()
+    user_model = get_user_model()
+    account = ServiceAccount.objects.filter(**{f"user__{user_model.USERNAME_FIELD}": username}).first()
     if account is None:
         account = account_services.create_service_account(
             username, description=f"SCIM provisioning of realm {realm_name}", groups=[group]
         )
     else:
-        account.groups.add(group)
+        account.user.groups.add(group)
     # Least privilege: the quickstart's token only works on this realm's SCIM API.
-    issued = account_services.issue_token(account, name=f"SCIM {realm_name}", realm=realm)
+    issued = account_services.issue_token(account.user, name=f"SCIM {realm_name}", realm=realm)
     return QuickstartResult(realm, group, account, issued.secret, realm_created)
 
 

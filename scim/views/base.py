@@ -24,6 +24,7 @@ from realms import urls_helpers
 from realms.models import Realm
 from realms.services import Actor
 
+from .. import request_log
 from ..authentication import SCIMTokenAuthentication
 from ..conf import app_settings
 from ..errors import (
@@ -59,6 +60,15 @@ class SCIMView(APIView):
 
     def get_exception_handler(self):
         return scim_exception_handler
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        realm_pk = kwargs.get("realm_pk")
+        if isinstance(realm_pk, uuid.UUID):
+            # The Django request (DRF's documented `request._request`): it carries `auth` only once a token was
+            # authenticated, so recording never triggers authentication itself.
+            request_log.record(request._request, response, realm_pk)
+        return response
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)  # authentication (401), permissions (403)

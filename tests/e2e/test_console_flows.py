@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 
-from accounts import services as account_services
-from accounts.models import APIToken, ServiceAccount
-from accounts.tokens import hash_token
-from realms.models import Realm, RealmUser
+from realms.models import APIToken, Realm, RealmUser, ServiceAccount
 from realms.services import SCIM_PERMISSION_CODENAMES
+from realms.services import accounts as account_services
+from realms.tokens import hash_token
 
 from ..factories import GroupFactory, RealmFactory, ServiceAccountFactory
 
@@ -50,7 +49,7 @@ def test_service_account_and_token_in_django_admin_token_shown_once(tab, admin_u
     realm = RealmFactory(name="Okta", scim_enabled=True)
     page = tab.page
     tab.login("admin")
-    tab.goto("/admin/accounts/serviceaccount/add/")
+    tab.goto("/admin/realms/serviceaccount/add/")
     page.fill("#id_username", "okta-scim")
     page.fill("#id_description", "Okta provisioning")
     page.select_option("#id_groups_from", label="SCIM provisioning")
@@ -70,10 +69,11 @@ def test_service_account_and_token_in_django_admin_token_shown_once(tab, admin_u
     # The token works over SCIM, and is never shown again: not in the admin, not in the console.
     response = api(secret).get(f"/api/realms/{realm.pk}/scim/v2/Users?startIndex=1&count=2")
     assert response.status == 200 and response.json()["totalResults"] == 0
+    account_pk = token.user.realms_service_account.pk
     for path in (
-        f"/admin/accounts/apitoken/{token.pk}/change/",
-        f"/admin/accounts/serviceaccount/{token.user_id}/change/",
-        f"/accounts/service-accounts/{token.user_id}/",
+        f"/admin/realms/apitoken/{token.pk}/change/",
+        f"/admin/realms/serviceaccount/{account_pk}/change/",
+        f"/realms/service-accounts/{account_pk}/",
     ):
         tab.goto(path)
         assert secret not in page.content()

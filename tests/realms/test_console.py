@@ -62,7 +62,7 @@ def test_edit_realm_turns_scim_off_and_on(admin_client):
 
 
 def test_public_base_url_is_used_when_set(admin_client, settings):
-    settings.PUBLIC_BASE_URL = "https://console.example.com"
+    settings.REALMS = {**settings.REALMS, "PUBLIC_BASE_URL": "https://console.example.com"}
     realm = RealmFactory()
     page = admin_client.get(f"/realms/{realm.pk}/").content.decode()
     assert f"https://console.example.com/api/realms/{realm.pk}/scim/v2<" in page
@@ -117,7 +117,7 @@ def test_console_requires_login(client, db):
         f"/realms/{realm.pk}/",
         "/realms/create/",
         f"/realms/{realm.pk}/users/",
-        "/accounts/service-accounts/",
+        "/realms/service-accounts/",
     ):
         response = client.get(url)
         assert response.status_code == 302, url

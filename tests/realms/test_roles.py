@@ -6,8 +6,8 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from accounts.models import User
 from realms.models import AuditEvent, ConsoleUserLink, RealmGroupRoleMapping
+from tests.factories import User
 
 from ..factories import GroupFactory, RealmGroupFactory, RealmUserFactory, ServiceAccountFactory, UserFactory
 from ..scim.conftest import SCIMClient, okta_user, patch_op, scim_token

@@ -11,8 +11,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import User
 from realms.models import AuditEvent, ConsoleUserLink, RealmUser
+from tests.factories import User
 
 from ..factories import RealmFactory, UserFactory
 from ..scim.conftest import SCIMClient, okta_user, patch_op, scim_token

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from accounts import services as account_services
 from realms.services import SCIM_PERMISSION_CODENAMES
+from realms.services import accounts as account_services
 
 from ..factories import GroupFactory, RealmFactory, ServiceAccountFactory
 

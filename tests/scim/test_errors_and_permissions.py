@@ -2,8 +2,8 @@
 
 import pytest
 
-from accounts import services as account_services
 from realms.models import RealmGroup, RealmUser
+from realms.services import accounts as account_services
 
 from ..factories import RealmFactory, RealmGroupFactory, RealmUserFactory
 from .conftest import SCIMClient, assert_scim_error, okta_user, patch_op

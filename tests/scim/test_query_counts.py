@@ -214,25 +214,3 @@ def test_an_unknown_member_is_still_refused_in_one_request(client):
     body = patch_op({"op": "add", "path": "members", "value": [{"value": str(stranger)}]})
     response = scim.patch(f"/Groups/{group.pk}", body)
     assert response.status_code == 400 and str(stranger) in response.json()["detail"]
-
-
-@pytest.mark.django_db
-def test_permissions_are_read_in_one_query_with_the_same_answer_as_django(django_assert_num_queries):
-    """The console's backend reads a user's own and group permissions in one query; the answer is Django's."""
-    from django.contrib.auth.backends import ModelBackend
-
-    from accounts.backends import ConsoleModelBackend
-
-    from ..factories import GroupFactory, UserFactory
-
-    group = GroupFactory(permissions=["realms.view_realmuser", "realms.change_realmgroup"])
-    user = UserFactory(permissions=["realms.add_realmuser", "realms.view_realmuser"])
-    user.groups.add(group)
-    with django_assert_num_queries(1):
-        ours = ConsoleModelBackend().get_all_permissions(user)
-    user = type(user).objects.get(pk=user.pk)
-    assert ours == ModelBackend().get_all_permissions(user)
-    assert ours == {"realms.add_realmuser", "realms.view_realmuser", "realms.change_realmgroup"}
-    user.is_active = False
-    user.save()
-    assert ConsoleModelBackend().get_all_permissions(type(user).objects.get(pk=user.pk)) == set()

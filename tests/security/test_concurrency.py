@@ -78,7 +78,7 @@ def start_gunicorn(database: str, port: int, workers: int = 4) -> subprocess.Pop
         sys.executable,
         "-m",
         "gunicorn",
-        "config.wsgi:application",
+        "console.wsgi:application",
         "--workers",
         str(workers),
         "--bind",

@@ -6,9 +6,8 @@ import sys
 from django.test import RequestFactory
 from django.views.debug import ExceptionReporter
 
-from accounts.models import APIToken
-from accounts.tokens import generate_token
-from realms.models import AuditEvent
+from realms.models import APIToken, AuditEvent
+from realms.tokens import generate_token
 
 from ..scim.conftest import okta_user, patch_op
 

@@ -3,8 +3,8 @@
 import json
 import re
 
-from accounts import services as account_services
 from realms.models import RealmUser
+from realms.services import accounts as account_services
 
 from ..factories import RealmFactory, RealmUserFactory, ServiceAccountFactory
 from ..scim.conftest import SCIMClient, assert_scim_error, okta_user, patch_op
@@ -39,7 +39,8 @@ def test_console_issues_a_realm_restricted_token(admin_client, scim_group):
     home, other = RealmFactory(name="Home"), RealmFactory(name="Other")
     account = ServiceAccountFactory(groups=[scim_group])
     response = admin_client.post(
-        f"/accounts/service-accounts/{account.pk}/tokens/create/", {"name": "Okta", "realm": str(home.pk)}
+        f"/realms/service-accounts/{account.realms_service_account.pk}/tokens/create/",
+        {"name": "Okta", "realm": str(home.pk)},
     )
     assert response.status_code == 200
     secret = re.search(r'id="api-token">(zrlm_[0-9A-Za-z]+)<', response.content.decode()).group(1)

@@ -4,6 +4,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from realms import services, urls_helpers
 
@@ -20,17 +21,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            result = services.scim_quickstart(options["realm"])
+            # All or nothing: what is printed is computed before the commit, so a failure leaves no realm, account
+            # or token whose secret was never shown.
+            with transaction.atomic():
+                result = services.scim_quickstart(options["realm"])
+                data = {
+                    "realm_uuid": str(result.realm.pk),
+                    "realm_name": result.realm.name,
+                    "scim_root_url": urls_helpers.scim_root_url(result.realm.pk),
+                    "group": result.group.name,
+                    "service_account": result.service_account.username,
+                    "token": result.token,
+                }
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
-        data = {
-            "realm_uuid": str(result.realm.pk),
-            "realm_name": result.realm.name,
-            "scim_root_url": urls_helpers.scim_root_url(result.realm.pk),
-            "group": result.group.name,
-            "service_account": result.service_account.username,
-            "token": result.token,
-        }
         if options["json"]:
             self.stdout.write(json.dumps(data))
             return

@@ -1,0 +1,34 @@
+"""The reference host's user admin: Django's own, on the host's user model."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
+
+from .models import User
+
+try:  # Django 5.1+: the admin's creation form (it has the usable_password field the admin's fieldsets name)
+    from django.contrib.auth.forms import AdminUserCreationForm as _CreationForm
+except ImportError:  # pragma: no cover
+    from django.contrib.auth.forms import UserCreationForm as _CreationForm
+
+
+class ConsoleUserCreationForm(_CreationForm):
+    class Meta(_CreationForm.Meta):
+        model = User
+        fields = ("username",)
+
+
+class ConsoleUserChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+
+@admin.register(User)
+class ConsoleUserAdmin(UserAdmin):
+    """The people who log into the console; service accounts have their own admin (realms), without passwords."""
+
+    form = ConsoleUserChangeForm
+    add_form = ConsoleUserCreationForm
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(realms_service_account__isnull=True)

@@ -1,0 +1,134 @@
+"""Service accounts and API tokens: typed functions that views, admin and commands call, never the models directly."""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from config.compiled import CompiledQuery
+
+from ..backends import prime_permissions, with_permission_names
+from ..models import APIToken, ServiceAccount
+from ..tokens import MalformedToken, check_token_format, generate_token, hash_token
+
+logger = logging.getLogger(__name__)
+
+
+class TokenError(Exception):
+    """A token was presented that does not authenticate. The message is safe to show to the caller."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: APIToken
+    secret: str  # shown once to whoever issued it, never stored
+
+
+@transaction.atomic
+def create_service_account(
+    username: str,
+    *,
+    description: str = "",
+    groups: Iterable[Group] = (),
+) -> ServiceAccount:
+    """A new user of the host's AUTH_USER_MODEL without a usable password, never staff nor superuser, with its
+    ServiceAccount row: it can only authenticate with the API tokens issued for it."""
+    user_model = get_user_model()
+    user = user_model(**{user_model.USERNAME_FIELD: username})
+    user.set_unusable_password()
+    # The username is validated (format, uniqueness) as the host's model defines it; other fields keep defaults.
+    user.full_clean(exclude=[f.name for f in user_model._meta.get_fields() if f.name != user_model.USERNAME_FIELD])
+    user.save()
+    account = ServiceAccount.objects.create(user=user, description=description)
+    if hasattr(user, "groups"):
+        user.groups.set(list(groups))
+    logger.info("Service account %s created", username)
+    return account
+
+
+@transaction.atomic
+def issue_token(
+    user: Any,
+    *,
+    name: str,
+    expires_at: datetime.datetime | None = None,
+    created_by: Any | None = None,
+    instance: APIToken | None = None,
+    realm=None,
+) -> IssuedToken:
+    """Create a token (or save `instance`, an unsaved one from an admin form) and return it with its secret."""
+    generated = generate_token()
+    token = instance if instance is not None else APIToken()
+    token.user = user
+    token.name = name
+    token.expires_at = expires_at
+    token.key_hash = generated.key_hash
+    token.hint = generated.hint
+    token.created_by = created_by
+    token.realm = realm
+    token.save()
+    logger.info("API token %s (…%s) issued for %s", token.pk, token.hint, user.get_username())
+    return IssuedToken(token=token, secret=generated.secret)
+
+
+def revoke_token(token: APIToken, *, revoked_by: Any | None = None) -> APIToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.revoked_by = revoked_by
+        token.save(update_fields=["revoked_at", "revoked_by"])
+        logger.info("API token %s (…%s) of %s revoked", token.pk, token.hint, token.user.get_username())
+    return token
+
+
+# The token with its user and the user's permissions, by key_hash (unique: no ordering). The SQL is compiled once
+# per process (config/compiled.py); the SCIM API joins it with the realm of its URL (scim/authentication.py).
+TOKEN_BY_HASH = CompiledQuery(
+    lambda key_hash: (
+        with_permission_names(APIToken.objects.select_related("user")).filter(key_hash=key_hash).order_by()[:1]
+    ),
+    kinds=["str"],
+)
+
+
+@sensitive_variables("secret")
+def authenticate_token(secret: str, load: Callable[[str], APIToken | None] | None = None) -> APIToken:
+    """Return the active APIToken (with its user) for `secret`, or raise TokenError.
+
+    `load(key_hash)` reads the token (by default TOKEN_BY_HASH; a caller may read more in the same query). Malformed
+    tokens are refused before any query. last_used_at is written at most once per
+    TOKEN_LAST_USED_RESOLUTION seconds, so authentication does not cost a write on every request.
+    """
+    from ..conf import app_settings
+
+    try:
+        check_token_format(secret)
+    except MalformedToken as exc:
+        raise TokenError(f"Invalid token: {exc}.") from None
+    key_hash = hash_token(secret)
+    # The user's permissions come with the token (one query): every API call checks one right after.
+    token = (load or TOKEN_BY_HASH.first)(key_hash)
+    if token is None or not hmac.compare_digest(token.key_hash, key_hash):
+        raise TokenError("Invalid token: unknown token.")
+    now = timezone.now()
+    if token.revoked_at is not None:
+        raise TokenError("Invalid token: this token was revoked.")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise TokenError("Invalid token: this token has expired.")
+    if not token.user.is_active:
+        raise TokenError("Invalid token: the token's user is inactive.")
+    resolution = datetime.timedelta(seconds=app_settings.TOKEN_LAST_USED_RESOLUTION)
+    if token.last_used_at is None or now - token.last_used_at >= resolution:
+        APIToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    prime_permissions(token.user, token._permission_names)
+    return token

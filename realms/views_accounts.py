@@ -1,0 +1,139 @@
+"""Console pages for service accounts and their API tokens."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.db.models import Count, Max, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView
+
+from .forms import ServiceAccountForm, TokenForm
+from .mixins import ConsoleMixin
+from .models import APIToken, ServiceAccount
+from .services import accounts as services
+
+
+class ServiceAccountPage(ConsoleMixin):
+    section = "service_accounts"
+
+
+class ServiceAccountListView(ServiceAccountPage, ListView):
+    permission_required = "realms.view_serviceaccount"
+    template_name = "realms/accounts/service_account_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        now = timezone.now()
+        tokens = "user__realms_api_tokens"
+        active = Q(**{f"{tokens}__revoked_at__isnull": True}) & (
+            Q(**{f"{tokens}__expires_at__isnull": True}) | Q(**{f"{tokens}__expires_at__gt": now})
+        )
+        return (
+            ServiceAccount.objects.select_related("user")
+            .prefetch_related("user__groups")
+            .annotate(active_tokens=Count(tokens, filter=active), last_used_at=Max(f"{tokens}__last_used_at"))
+            .order_by(f"user__{get_user_model().USERNAME_FIELD}", "pk")
+        )
+
+    def get_breadcrumbs(self):
+        return [("Service accounts", None)]
+
+
+class ServiceAccountCreateView(ServiceAccountPage, FormView):
+    permission_required = "realms.add_serviceaccount"
+    template_name = "realms/accounts/service_account_form.html"
+    form_class = ServiceAccountForm
+
+    def form_valid(self, form: ServiceAccountForm) -> HttpResponse:
+        account = services.create_service_account(
+            form.cleaned_data["username"],
+            description=form.cleaned_data["description"],
+            groups=form.cleaned_data["groups"],
+        )
+        messages.success(self.request, f"Service account {account.username} created. Issue an API token for it.")
+        return redirect("realms:service_account", pk=account.pk)
+
+    def get_breadcrumbs(self):
+        return [("Service accounts", reverse("realms:service_accounts")), ("Create", None)]
+
+
+class ServiceAccountDetailView(ServiceAccountPage, DetailView):
+    permission_required = "realms.view_serviceaccount"
+    template_name = "realms/accounts/service_account_detail.html"
+    context_object_name = "account"
+
+    def get_queryset(self):
+        return ServiceAccount.objects.select_related("user").prefetch_related("user__groups")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tokens"] = self.object.user.realms_api_tokens.select_related("realm")
+        return context
+
+    def get_breadcrumbs(self):
+        return [("Service accounts", reverse("realms:service_accounts")), (self.object.username, None)]
+
+
+class TokenCreateView(ServiceAccountPage, FormView):
+    permission_required = "realms.add_apitoken"
+    template_name = "realms/accounts/token_form.html"
+    form_class = TokenForm
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs):
+        self.account = get_object_or_404(ServiceAccount, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["account"] = self.account
+        return context
+
+    def form_valid(self, form: TokenForm) -> HttpResponse:
+        issued = services.issue_token(
+            self.account.user,
+            name=form.cleaned_data["name"],
+            expires_at=form.cleaned_data["expires_at"],
+            created_by=self.request.user,
+            realm=form.cleaned_data.get("realm"),
+        )
+        # The secret is rendered in this response only; it is never stored nor put in a message or the session.
+        response = render(
+            self.request,
+            "realms/accounts/token_created.html",
+            {
+                "account": self.account,
+                "token": issued.token,
+                "secret": issued.secret,
+                "section": self.section,
+                "breadcrumbs": self.get_breadcrumbs(),
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def get_breadcrumbs(self):
+        return [
+            ("Service accounts", reverse("realms:service_accounts")),
+            (self.account.username, reverse("realms:service_account", args=[self.account.pk])),
+            ("New API token", None),
+        ]
+
+
+class TokenRevokeView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = "realms.change_apitoken"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        token = get_object_or_404(APIToken.objects.select_related("user__realms_service_account"), pk=pk)
+        services.revoke_token(token, revoked_by=request.user)
+        messages.success(request, f"API token {token.name} (…{token.hint}) revoked.")
+        account = ServiceAccount.objects.filter(user_id=token.user_id).first()
+        if account is not None:
+            return redirect("realms:service_account", pk=account.pk)
+        return redirect("realms:service_accounts")
