@@ -5,7 +5,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test install lint format migrations-check deploy-check clean
+# Django 6 runs on Python 3.12+: pyenv's 3.13 where there is one.
+PYTHON_DJANGO6 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3) $(shell command -v python3.13))
+VENV_DJANGO6 ?= .venv-django6
+
+.PHONY: serve test test-django6 install lint format migrations-check deploy-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +31,18 @@ serve: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## The same suite on Python 3.13 with the newest Django 6 (the apps support Django 5.2 LTS and 6.x).
+$(VENV_DJANGO6)/.installed: pyproject.toml
+	@test -n "$(PYTHON_DJANGO6)" || { echo "Python 3.12+ is needed for Django 6 (pyenv install 3.13)"; exit 1; }
+	$(PYTHON_DJANGO6) -m venv $(VENV_DJANGO6)
+	$(VENV_DJANGO6)/bin/pip install --quiet --upgrade pip
+	$(VENV_DJANGO6)/bin/pip install --quiet -e ".[dev]" "Django>=6.0,<6.2"
+	touch $@
+
+test-django6: $(VENV_DJANGO6)/.installed
+	$(VENV_DJANGO6)/bin/python -c "import django, sys; print('Django', django.get_version(), 'on Python', sys.version.split()[0])"
+	$(VENV_DJANGO6)/bin/python -m pytest $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -44,4 +60,4 @@ deploy-check: install
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) var/db.sqlite3*
+	rm -rf $(VENV) $(VENV_DJANGO6) var/db.sqlite3*

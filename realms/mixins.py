@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from .models import is_service_account
+
+
+def console_login_url(login_url: str) -> str:
+    """The host's LOGIN_URL; when that leads nowhere (a host that never set it keeps Django's default
+    /accounts/login/ without a view behind it), the Django admin's login page, so the pages work out of the box."""
+    if not login_url.startswith("/"):
+        return login_url  # a URL name or an absolute URL: the host chose it
+    try:
+        resolve(login_url.split("?", 1)[0])
+    except Resolver404:
+        try:
+            return reverse("admin:login")
+        except NoReverseMatch:
+            return login_url
+    return login_url
 
 
 class ConsoleMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -17,6 +33,9 @@ class ConsoleMixin(LoginRequiredMixin, PermissionRequiredMixin):
         if is_service_account(request.user):
             return self.handle_no_permission()
         return super().dispatch(request, *args, **kwargs)
+
+    def get_login_url(self) -> str:
+        return console_login_url(super().get_login_url())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -125,7 +124,7 @@ class TokenCreateView(ServiceAccountPage, FormView):
         ]
 
 
-class TokenRevokeView(LoginRequiredMixin, PermissionRequiredMixin, View):
+class TokenRevokeView(ServiceAccountPage, View):
     permission_required = "realms.change_apitoken"
     http_method_names = ["post"]
 

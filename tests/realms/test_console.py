@@ -185,3 +185,12 @@ def test_empty_states(admin_client):
     realm = RealmFactory()
     assert "No user yet" in admin_client.get(f"/realms/{realm.pk}/users/").content.decode()
     assert "No group yet" in admin_client.get(f"/realms/{realm.pk}/groups/").content.decode()
+
+
+def test_console_pages_send_to_the_admin_login_when_the_host_login_url_leads_nowhere(client, db, settings):
+    """A host that never set LOGIN_URL keeps Django's /accounts/login/, with no view behind it."""
+    settings.LOGIN_URL = "/accounts/login/"
+    response = client.get("/realms/")
+    assert response.status_code == 302 and response["Location"] == "/admin/login/?next=/realms/"
+    settings.LOGIN_URL = "/login/"  # a login page the host has: used as it is
+    assert client.get("/realms/")["Location"] == "/login/?next=/realms/"
