@@ -325,3 +325,27 @@ def test_okta_default_signing_response_and_assertion(client, saml_realm, idp, si
     response = sign_in(client, saml_realm, idp, "jane@example.com", sign_response=sign_response)
     assert response.status_code == 302
     assert logged_in_user(client).username == "jane@example.com"
+
+
+class TokenOnlyBackend:
+    """A host's backend that authenticates something else and restores no session (an API-key backend, say)."""
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def get_user(self, user_id):
+        return None
+
+
+def test_sign_in_keeps_its_session_with_the_host_backends(client, saml_realm, idp, settings):
+    """The session is opened with the first of the host's backends that restores the user on the next request."""
+    settings.AUTHENTICATION_BACKENDS = [
+        f"{__name__}.TokenOnlyBackend",
+        "django.contrib.auth.backends.AllowAllUsersModelBackend",
+    ]
+    response = idp_initiated(client, saml_realm, idp, "jane@example.com", relay_state="/realms/")
+    assert response.status_code == 302 and response["Location"] == "/realms/"
+    assert client.session["_auth_user_backend"] == "django.contrib.auth.backends.AllowAllUsersModelBackend"
+    # The next request is still signed in (a backend that cannot restore the user would drop the session).
+    page = client.get("/")
+    assert page.status_code == 200 and "jane@example.com" in page.content.decode()
