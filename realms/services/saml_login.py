@@ -315,7 +315,8 @@ def identity_from_response(realm: Realm, response) -> Identity:
             "statement to the Okta app.",
             f"attributes: {sorted(ava)}",
         )
-    if len(username) > get_user_model()._meta.get_field("username").max_length:
+    user_model = get_user_model()
+    if len(username) > (user_model._meta.get_field(user_model.USERNAME_FIELD).max_length or len(username)):
         raise InvalidResponse("The username sent by the identity provider is too long for a console account.")
     return Identity(
         username=username,
@@ -373,19 +374,24 @@ def _user_data(identity: Identity, base: RealmUser | None) -> UserData:
 def _console_user(realm: Realm, realm_user: RealmUser, identity: Identity, actor: Actor) -> ConsoleUserLink:
     """The console user linked to the realm user, created on first sign-in; an unlinked account is never taken."""
     User = get_user_model()
+    username_field = User.USERNAME_FIELD
     link = ConsoleUserLink.objects.select_related("console_user").filter(realm_user=realm_user).first()
     if link is None:
         # A link left by a SCIM DELETE of a user with the same userName in this realm: the same person, back.
         link = (
             ConsoleUserLink.objects.select_related("console_user")
-            .filter(realm=realm, realm_user__isnull=True, console_user__username__iexact=realm_user.username)
+            .filter(
+                realm=realm,
+                realm_user__isnull=True,
+                **{f"console_user__{username_field}__iexact": realm_user.username},
+            )
             .first()
         )
         if link is not None:
             link.realm_user = realm_user
             link.save(update_fields=["realm_user"])
     if link is None:
-        existing = User.objects.filter(username__iexact=realm_user.username).first()
+        existing = User.objects.filter(**{f"{username_field}__iexact": realm_user.username}).first()
         if existing is not None:
             raise AccountConflict(
                 f"A console account named '{existing.get_username()}' already exists and is not linked to the realm "
@@ -393,7 +399,7 @@ def _console_user(realm: Realm, realm_user: RealmUser, identity: Identity, actor
                 detail=f"existing user {existing.pk}, linked to realm "
                 f"{getattr(getattr(existing, 'realm_link', None), 'realm_id', None)}",
             )
-        user = User(username=realm_user.username)
+        user = User(**{username_field: realm_user.username})
         user.set_unusable_password()  # realm users sign in through their IdP only
         user.save()
         link = ConsoleUserLink.objects.create(realm=realm, console_user=user, realm_user=realm_user)
@@ -403,10 +409,12 @@ def _console_user(realm: Realm, realm_user: RealmUser, identity: Identity, actor
     user = link.console_user
     if is_service_account(user):
         raise AccountConflict("This account cannot sign in to the console.", detail="service account")
+    # The names and email the IdP sent, where the host's user model has such fields (AbstractUser's names).
+    wanted = {"email": identity.email, "first_name": identity.first_name, "last_name": identity.last_name}
     fields = {
-        "email": identity.email or user.email,
-        "first_name": (identity.first_name or user.first_name)[:150],
-        "last_name": (identity.last_name or user.last_name)[:150],
+        name: value[: User._meta.get_field(name).max_length or None]
+        for name, value in wanted.items()
+        if value and name in {f.name for f in User._meta.get_fields()} and name != username_field
     }
     changed = [k for k, v in fields.items() if getattr(user, k) != v]
     for key in changed:
