@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -46,20 +47,50 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def _admin_actor(request: HttpRequest):
+    from .services import Actor
+
+    return Actor(user=request.user, source="admin")
+
+
 @admin.register(RealmUser)
 class RealmUserAdmin(ReadOnlyAdmin):
+    """Deleting here is a SCIM DELETE's twin: the linked console user loses its roles and sessions, audited."""
+
     list_display = ("username", "realm", "active", "external_id", "updated_at")
     list_filter = ("realm", "active")
     search_fields = ("username", "external_id", "given_name", "family_name")
     list_select_related = ("realm",)
 
+    def delete_model(self, request: HttpRequest, obj: RealmUser) -> None:
+        from .services import delete_user
+
+        with transaction.atomic():
+            delete_user(obj, _admin_actor(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
 
 @admin.register(RealmGroup)
 class RealmGroupAdmin(ReadOnlyAdmin):
+    """Deleting here is a SCIM DELETE's twin: the roles its mappings gave are revoked, audited."""
+
     list_display = ("display_name", "realm", "external_id", "updated_at")
     list_filter = ("realm",)
     search_fields = ("display_name", "external_id")
     list_select_related = ("realm",)
+
+    def delete_model(self, request: HttpRequest, obj: RealmGroup) -> None:
+        from .services import delete_group
+
+        with transaction.atomic():
+            delete_group(obj, _admin_actor(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 @admin.register(AuditEvent)
@@ -78,15 +109,23 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(RealmGroupRoleMapping)
 class RealmGroupRoleMappingAdmin(ReadOnlyAdmin):
-    """Read-only: mappings change on the realm's console page, which applies them at once and audits them."""
+    """Mappings are added on the realm's console page; deleting one here revokes its roles at once, audited (as
+    on the console page, and as deleting its realm group does)."""
 
     list_display = ("realm_group", "role", "created_at")
     list_filter = ("realm_group__realm", "role")
     search_fields = ("realm_group__display_name", "role__name")
     list_select_related = ("realm_group", "role")
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+    def delete_model(self, request: HttpRequest, obj: RealmGroupRoleMapping) -> None:
+        from .services import roles
+
+        with transaction.atomic():
+            roles.remove_role_mapping(obj, _admin_actor(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 @admin.register(ConsoleUserLink)

@@ -216,7 +216,8 @@ class AuditEvent(models.Model):
         CONSOLE_USER_DEACTIVATED = "console_user.deactivated", "Console user deactivated"
         CONSOLE_USER_REACTIVATED = "console_user.reactivated", "Console user reactivated"
 
-    realm = models.ForeignKey(Realm, on_delete=models.CASCADE, related_name="audit_events")
+    # The trail outlives its realm: a deleted realm's events stay, realm NULL (the roles it took away included).
+    realm = models.ForeignKey(Realm, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )

@@ -13,9 +13,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied
-from django.db.models.signals import pre_save
+from django.db.models.signals import pre_delete, pre_save
 
-from .models import ServiceAccount, is_service_account
+from .models import Realm, ServiceAccount, is_service_account
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,34 @@ def refuse_service_account_login(sender: Any, request: Any, user: Any, **kwargs:
     raise PermissionDenied("Service accounts authenticate with API tokens only; they cannot log in.")
 
 
+def realm_sign_in_ended_on_save(sender: Any, instance: Realm, update_fields: Any = None, **kwargs: Any) -> None:
+    """Before a realm is saved with its login turned off: the roles it gave and the sessions opened through it go,
+    in the saving transaction (the admin's and the console's are atomic), whoever saves it."""
+    if instance.pk is None or instance.enabled_for_login:
+        return
+    if update_fields is not None and "enabled_for_login" not in update_fields:
+        return
+    if Realm.objects.filter(pk=instance.pk, enabled_for_login=True).exists():
+        from .services import Actor, roles
+
+        roles.on_realm_sign_in_ended(instance, Actor(source="console"), "login turned off")
+
+
+def realm_sign_in_ended_on_delete(sender: Any, instance: Realm, **kwargs: Any) -> None:
+    """Before a realm is deleted (admin, shell, anything): its roles and sessions go first (the links that say
+    whom they were given to are deleted with it)."""
+    from .models import AuditEvent
+    from .services import Actor, roles
+
+    roles.on_realm_sign_in_ended(instance, Actor(source="console"), "realm deleted")
+    # The trail outlives the realm (realm NULL), the revocations just recorded included: the deletion's own
+    # SET_NULL only covers the events it collected before this signal.
+    AuditEvent.objects.filter(realm=instance).update(realm=None)
+
+
 def connect() -> None:
+    pre_save.connect(realm_sign_in_ended_on_save, sender=Realm, dispatch_uid="realms_realm_login_off")
+    pre_delete.connect(realm_sign_in_ended_on_delete, sender=Realm, dispatch_uid="realms_realm_deleted")
     pre_save.connect(
         keep_service_account_unprivileged, sender=get_user_model(), dispatch_uid="realms_service_account_unprivileged"
     )

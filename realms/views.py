@@ -12,6 +12,7 @@ import django_filters
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -115,7 +116,9 @@ class RealmUpdateView(RealmConsoleMixin, UpdateView):
     model = Realm
 
     def form_valid(self, form: RealmForm) -> HttpResponse:
-        realm = form.save()
+        # One transaction: turning login off revokes the realm's roles and sessions as the realm is saved.
+        with transaction.atomic():
+            realm = form.save()
         messages.success(self.request, f"Realm {realm.name} saved.")
         return redirect("realms:detail", pk=realm.pk)
 

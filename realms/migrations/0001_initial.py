@@ -226,7 +226,7 @@ class Migration(migrations.Migration):
                 ('changes', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('actor', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('realm', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='audit_events', to='realms.realm')),
+                ('realm', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_events', to='realms.realm')),
             ],
             options={
                 'verbose_name': 'audit event',

@@ -208,6 +208,16 @@ def end_sessions(user: Any) -> int:
     return len(rows)
 
 
+def end_realm_sessions(realm: Any) -> int:
+    """Delete every console session opened through `realm`, whatever the session engine."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    rows = list(RealmLoginSession.objects.filter(realm=realm).values_list("pk", "session_key"))
+    for _, key in rows:
+        store(session_key=key).delete()
+    RealmLoginSession.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+    return len(rows)
+
+
 def record_session(user: Any, realm_id: Any, session_key: str, expires_at) -> None:
     now = timezone.now()
     RealmLoginSession.objects.filter(user=user, expires_at__lte=now).delete()
@@ -301,6 +311,20 @@ def on_group_deleted(group: RealmGroup, actor: Actor) -> None:
     sync_links(ConsoleUserLink.objects.filter(realm_user__memberships__group=group), actor)
 
 
+def on_realm_sign_in_ended(realm: Any, actor: Actor, reason: str) -> RoleChanges:
+    """A realm deleted, or no longer enabled for login: the console users linked to it lose, in the caller's
+    transaction, every role its mappings gave them, and the sessions they opened through it. Roles come back at the
+    next sign-in through the realm (login turned on again). Hand-given roles, superusers and service accounts are
+    never touched."""
+    changes = sync_links(ConsoleUserLink.objects.filter(realm=realm), actor, revoke_all=True)
+    ended = end_realm_sessions(realm)
+    revoked = sum(len(ids) for ids in changes.revoked.values())
+    logger.info(
+        "Realm %s (%s): %d role(s) revoked, %d session(s) ended (%s)", realm.name, realm.pk, revoked, ended, reason
+    )
+    return changes
+
+
 # ---------------------------------------------------------------------------------------------------- mappings
 
 
@@ -345,10 +369,12 @@ def remove_role_mapping(mapping: RealmGroupRoleMapping, actor: Actor) -> RoleCha
 __all__ = [
     "RoleChanges",
     "add_role_mappings",
+    "end_realm_sessions",
     "end_sessions",
     "is_protected",
     "on_group_deleted",
     "on_members_changed",
+    "on_realm_sign_in_ended",
     "on_user_active_changed",
     "on_user_deleted",
     "reactivate_link",

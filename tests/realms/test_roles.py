@@ -324,3 +324,83 @@ def test_role_mapping_pages_need_permissions(client, saml_realm, admins_role):
     assert not RealmGroupRoleMapping.objects.exists()
     client.force_login(UserFactory())
     assert client.get(f"/realms/{saml_realm.pk}/roles/").status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------------- sources gone
+
+
+@pytest.fixture
+def admin_browser(superuser) -> Client:
+    """The administrator's own browser (Jane's is `client`)."""
+    browser = Client()
+    browser.force_login(superuser)
+    return browser
+
+
+@pytest.fixture
+def jane_with_role(client, saml_realm, idp, scim, admins_role):
+    """Jane signed in through the realm, holding the role her realm group maps to, and a hand-given role."""
+    user_id = provision(scim, "jane@example.com")
+    group_id = create_group(scim, "Okta admins", [user_id])
+    map_role(group_id, admins_role)
+    sign_in(client, saml_realm, idp, "jane@example.com")
+    console_user("jane@example.com").groups.add(GroupFactory(name="Given by hand"))
+    assert roles_of("jane@example.com") == {"Console admins", "Given by hand"} and signed_in(client)
+    return {"user_id": user_id, "group_id": group_id}
+
+
+def test_deleting_the_realm_in_the_admin_revokes_its_roles_and_ends_its_sessions(
+    client, admin_browser, saml_realm, jane_with_role
+):
+    response = admin_browser.post(f"/admin/realms/realm/{saml_realm.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert roles_of("jane@example.com") == {"Given by hand"}
+    assert not signed_in(client)
+    # The audit trail outlives the realm, the revocation included.
+    revoked = AuditEvent.objects.get(action="role.revoked")
+    assert revoked.realm_id is None and revoked.changes["role"]["name"] == "Console admins"
+    assert AuditEvent.objects.filter(action="user.created").exists()
+    assert "deleted realm" in admin_browser.get("/realms/activity/").content.decode()
+
+
+def test_turning_the_realm_login_off_revokes_its_roles_and_ends_its_sessions(
+    client, admin_browser, saml_realm, idp, jane_with_role
+):
+    from realms.models import Realm
+
+    saml_realm.refresh_from_db()
+    saml_realm.enabled_for_login = False
+    saml_realm.save()
+    assert roles_of("jane@example.com") == {"Given by hand"}
+    assert not signed_in(client)
+    # Login on again: the role comes back with the next sign-in.
+    Realm.objects.filter(pk=saml_realm.pk).update(enabled_for_login=True)
+    sign_in(client, saml_realm, idp, "jane@example.com")
+    assert roles_of("jane@example.com") == {"Console admins", "Given by hand"}
+
+
+def test_turning_login_off_on_the_console_page_revokes_roles(client, admin_browser, saml_realm, jane_with_role):
+    page = admin_browser.get(f"/realms/{saml_realm.pk}/update/")
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None and k != "enabled_for_login"}
+    response = admin_browser.post(f"/realms/{saml_realm.pk}/update/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert roles_of("jane@example.com") == {"Given by hand"}
+    assert not signed_in(client)
+
+
+def test_deleting_the_realm_group_in_the_admin_revokes_its_roles(client, admin_browser, jane_with_role):
+    group_id = jane_with_role["group_id"]
+    response = admin_browser.post(f"/admin/realms/realmgroup/{group_id}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert roles_of("jane@example.com") == {"Given by hand"}
+    event = AuditEvent.objects.filter(action="role.revoked").get()
+    assert event.source == "admin" and event.actor_username == "root"
+
+
+def test_deleting_the_realm_user_in_the_admin_revokes_roles_and_ends_sessions(client, admin_browser, jane_with_role):
+    user_id = jane_with_role["user_id"]
+    response = admin_browser.post(f"/admin/realms/realmuser/{user_id}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert roles_of("jane@example.com") == {"Given by hand"}
+    assert not console_user("jane@example.com").is_active
+    assert not signed_in(client)
