@@ -7,9 +7,14 @@ Every path answers with or without a trailing slash and never redirects (Okta fo
 from django.urls import include, path, re_path
 
 from . import views
+from .routers import SCIMRouter
 from .views.whoami import WhoAmIView
 
 app_name = "scim"
+
+router = SCIMRouter()
+router.register("Users", views.UserViewSet, basename="users")
+router.register("Groups", views.GroupViewSet, basename="groups")
 
 scim_patterns = [
     re_path(r"^v2/?$", views.NotFoundView.as_view(), name="root"),
@@ -18,12 +23,7 @@ scim_patterns = [
     re_path(r"^v2/ResourceTypes/(?P<resource_type>[^/]+)/?$", views.ResourceTypesView.as_view()),
     re_path(r"^v2/Schemas/?$", views.SchemasView.as_view(), name="schemas"),
     re_path(r"^v2/Schemas/(?P<urn>[^/]+)/?$", views.SchemasView.as_view()),
-    re_path(r"^v2/Users/?$", views.UserListView.as_view(), name="users"),
-    re_path(r"^v2/Users/\.search/?$", views.UserSearchView.as_view(), name="users_search"),
-    re_path(r"^v2/Users/(?P<resource_id>[^/]+)/?$", views.UserDetailView.as_view(), name="user"),
-    re_path(r"^v2/Groups/?$", views.GroupListView.as_view(), name="groups"),
-    re_path(r"^v2/Groups/\.search/?$", views.GroupSearchView.as_view(), name="groups_search"),
-    re_path(r"^v2/Groups/(?P<resource_id>[^/]+)/?$", views.GroupDetailView.as_view(), name="group"),
+    re_path(r"^v2/", include(router.urls)),
     re_path(r"^v2/Bulk/?$", views.BulkView.as_view(), name="bulk"),
     re_path(r"^v2/Me/?$", views.MeView.as_view(), name="me"),
     re_path(r"^v2/.*$", views.NotFoundView.as_view()),

@@ -1,18 +1,14 @@
 from .discovery import BulkView, MeView, NotFoundView, ResourceTypesView, SchemasView, ServiceProviderConfigView
-from .groups import GroupDetailView, GroupListView, GroupSearchView
-from .users import UserDetailView, UserListView, UserSearchView
+from .groups import GroupViewSet
+from .users import UserViewSet
 
 __all__ = [
     "BulkView",
-    "GroupDetailView",
-    "GroupListView",
-    "GroupSearchView",
+    "GroupViewSet",
     "MeView",
     "NotFoundView",
     "ResourceTypesView",
     "SchemasView",
     "ServiceProviderConfigView",
-    "UserDetailView",
-    "UserListView",
-    "UserSearchView",
+    "UserViewSet",
 ]

@@ -16,8 +16,8 @@ from .. import schemas as S
 from ..conf import app_settings
 from ..errors import NotFound, NotImplementedSCIM, SCIMError
 from .base import ResourceMixin, SCIMView, list_response
-from .groups import GroupDetailView, GroupListView, GroupSearchView
-from .users import UserDetailView, UserListView, UserSearchView
+from .groups import GroupViewSet
+from .users import UserViewSet
 
 
 class DiscoveryForbidden(SCIMError):
@@ -25,15 +25,16 @@ class DiscoveryForbidden(SCIMError):
 
 
 def implemented_features() -> dict[str, bool]:
+    resources = (UserViewSet, GroupViewSet)
     return {
-        "patch": all(hasattr(view, "patch") for view in (UserDetailView, GroupDetailView)),
+        "patch": all(hasattr(viewset, "partial_update") for viewset in resources),
         "bulk": False,  # no /Bulk handler (BulkView answers 501)
-        "filter": all(hasattr(view, "search") for view in (UserListView, GroupListView)),
+        "filter": all(hasattr(viewset, "search") for viewset in resources),
         "changePassword": False,  # passwords are never stored
-        "sort": all(hasattr(view, "search") for view in (UserListView, GroupListView)),
+        "sort": all(hasattr(viewset, "search") for viewset in resources),
         # ResourceMixin answers If-None-Match on GET; its writes check If-Match under the row lock.
-        "etag": all(issubclass(view, ResourceMixin) for view in (UserDetailView, GroupDetailView)),
-        "search": all(hasattr(view, "post") for view in (UserSearchView, GroupSearchView)),
+        "etag": all(issubclass(viewset, ResourceMixin) for viewset in resources),
+        "search": all(hasattr(viewset, "dot_search") for viewset in resources),
     }
 
 
