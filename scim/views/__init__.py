@@ -1,4 +1,11 @@
-from .discovery import BulkView, MeView, NotFoundView, ResourceTypesView, SchemasView, ServiceProviderConfigView
+from .discovery import (
+    BulkView,
+    MeView,
+    NotFoundView,
+    ResourceTypeViewSet,
+    SchemaViewSet,
+    ServiceProviderConfigViewSet,
+)
 from .groups import GroupViewSet
 from .users import UserViewSet
 
@@ -7,8 +14,8 @@ __all__ = [
     "GroupViewSet",
     "MeView",
     "NotFoundView",
-    "ResourceTypesView",
-    "SchemasView",
-    "ServiceProviderConfigView",
+    "ResourceTypeViewSet",
+    "SchemaViewSet",
+    "ServiceProviderConfigViewSet",
     "UserViewSet",
 ]
