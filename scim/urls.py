@@ -1,32 +1,42 @@
 """SCIM 2.0 endpoints: a host includes these under "api/" (docs/embedding.md), which gives each realm the root URL
 <base>/api/realms/<realm uuid>/scim/v2, and /api/whoami to check a token.
 
-Every path answers with or without a trailing slash and never redirects (Okta follows no redirect on POST).
+The resources and discovery endpoints are viewsets on a router (RFC 7644 §3.2's endpoint table); the paths the
+router does not serve still answer as SCIM: /Bulk and /Me a 501, the root and any other path a SCIM 404. Every path
+answers with or without a trailing slash and never redirects (Okta follows no redirect on POST).
 """
 
 from django.urls import include, path, re_path
 
-from . import views
+from .routers import SCIMRouter
+from .views import (
+    BulkView,
+    GroupViewSet,
+    MeView,
+    NotFoundView,
+    ResourceTypeViewSet,
+    SchemaViewSet,
+    ServiceProviderConfigViewSet,
+    UserViewSet,
+)
 from .views.whoami import WhoAmIView
 
 app_name = "scim"
 
+router = SCIMRouter()
+router.register("Users", UserViewSet, basename="users")
+router.register("Groups", GroupViewSet, basename="groups")
+# The plural is SCIM 1.1's name for it: an alias for clients that still use it.
+router.register("ServiceProviderConfigs?", ServiceProviderConfigViewSet, basename="service-provider-config")
+router.register("ResourceTypes", ResourceTypeViewSet, basename="resource-types")
+router.register("Schemas", SchemaViewSet, basename="schemas")
+
 scim_patterns = [
-    re_path(r"^v2/?$", views.NotFoundView.as_view(), name="root"),
-    re_path(r"^v2/ServiceProviderConfigs?/?$", views.ServiceProviderConfigView.as_view(), name="spc"),
-    re_path(r"^v2/ResourceTypes/?$", views.ResourceTypesView.as_view(), name="resource_types"),
-    re_path(r"^v2/ResourceTypes/(?P<resource_type>[^/]+)/?$", views.ResourceTypesView.as_view()),
-    re_path(r"^v2/Schemas/?$", views.SchemasView.as_view(), name="schemas"),
-    re_path(r"^v2/Schemas/(?P<urn>[^/]+)/?$", views.SchemasView.as_view()),
-    re_path(r"^v2/Users/?$", views.UserListView.as_view(), name="users"),
-    re_path(r"^v2/Users/\.search/?$", views.UserSearchView.as_view(), name="users_search"),
-    re_path(r"^v2/Users/(?P<resource_id>[^/]+)/?$", views.UserDetailView.as_view(), name="user"),
-    re_path(r"^v2/Groups/?$", views.GroupListView.as_view(), name="groups"),
-    re_path(r"^v2/Groups/\.search/?$", views.GroupSearchView.as_view(), name="groups_search"),
-    re_path(r"^v2/Groups/(?P<resource_id>[^/]+)/?$", views.GroupDetailView.as_view(), name="group"),
-    re_path(r"^v2/Bulk/?$", views.BulkView.as_view(), name="bulk"),
-    re_path(r"^v2/Me/?$", views.MeView.as_view(), name="me"),
-    re_path(r"^v2/.*$", views.NotFoundView.as_view()),
+    re_path(r"^v2/?$", NotFoundView.as_view(), name="root"),
+    re_path(r"^v2/", include(router.urls)),
+    re_path(r"^v2/Bulk/?$", BulkView.as_view(), name="bulk"),
+    re_path(r"^v2/Me/?$", MeView.as_view(), name="me"),
+    re_path(r"^v2/.*$", NotFoundView.as_view()),
 ]
 
 urlpatterns = [

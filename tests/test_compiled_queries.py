@@ -26,8 +26,8 @@ from realms.models import APIToken, Realm, RealmUser
 from realms.services import accounts as account_services
 from realms.services import locked_user
 from scim.views.base import _UNCOMPILABLE_LOOKUPS, _lookup_query
-from scim.views.groups import GroupListView
-from scim.views.users import UserListView
+from scim.views.groups import GroupViewSet
+from scim.views.users import UserViewSet
 
 from .factories import (
     GroupFactory,
@@ -150,10 +150,10 @@ def test_an_idp_lookup_answers_what_the_general_filter_answers(client, name, oth
 @pytest.mark.parametrize(
     ("view", "attr"),
     [
-        (UserListView, "username"),
-        (UserListView, "externalid"),
-        (GroupListView, "displayname"),
-        (GroupListView, "externalid"),
+        (UserViewSet, "username"),
+        (UserViewSet, "externalid"),
+        (GroupViewSet, "displayname"),
+        (GroupViewSet, "externalid"),
     ],
 )
 @pytest.mark.parametrize("with_related", [False, True])

@@ -1,18 +1,21 @@
-from .discovery import BulkView, MeView, NotFoundView, ResourceTypesView, SchemasView, ServiceProviderConfigView
-from .groups import GroupDetailView, GroupListView, GroupSearchView
-from .users import UserDetailView, UserListView, UserSearchView
+from .discovery import (
+    BulkView,
+    MeView,
+    NotFoundView,
+    ResourceTypeViewSet,
+    SchemaViewSet,
+    ServiceProviderConfigViewSet,
+)
+from .groups import GroupViewSet
+from .users import UserViewSet
 
 __all__ = [
     "BulkView",
-    "GroupDetailView",
-    "GroupListView",
-    "GroupSearchView",
+    "GroupViewSet",
     "MeView",
     "NotFoundView",
-    "ResourceTypesView",
-    "SchemasView",
-    "ServiceProviderConfigView",
-    "UserDetailView",
-    "UserListView",
-    "UserSearchView",
+    "ResourceTypeViewSet",
+    "SchemaViewSet",
+    "ServiceProviderConfigViewSet",
+    "UserViewSet",
 ]

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.viewsets import ViewSetMixin
 
 from config.compiled import CompiledQuery, Uncompilable
 from realms import urls_helpers
@@ -109,6 +110,17 @@ class SCIMView(APIView):
 
     def location(self, endpoint: str, resource_id: Any = None) -> str:
         return f"{self.root_url}/{endpoint}" + (f"/{resource_id}" if resource_id is not None else "")
+
+
+class SCIMViewSet(ViewSetMixin, SCIMView):
+    """A SCIM endpoint registered on `scim.routers.SCIMRouter`: its handlers are named after the actions the router
+    maps HTTP methods to (list, create, retrieve, update, partial_update, destroy; RFC 7644 §3.2), and everything
+    else (authentication, the realm, permissions, errors, the request log) is SCIMView's."""
+
+    # The router matches an id up to the next slash, dots included (DRF's default stops at a dot): URNs have dots
+    # (/Schemas/urn:…:core:2.0:User), and an id that is not one of ours gets the resource's own 404, not the
+    # catch-all's.
+    lookup_value_regex = "[^/]+"
 
 
 # ------------------------------------------------------------------------------------------ query parameters

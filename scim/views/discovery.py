@@ -1,5 +1,6 @@
-"""Discovery endpoints (RFC 7644 §4): ServiceProviderConfig, ResourceTypes, Schemas; and the endpoints we do not
-serve (Bulk, /Me, the root), answered with SCIM errors rather than HTML.
+"""Discovery endpoints (RFC 7644 §4): ServiceProviderConfig, ResourceTypes, Schemas, viewsets on the router; and the
+endpoints we do not serve (Bulk, /Me, the root, unknown paths), plain views beside it, answered with SCIM errors
+rather than HTML.
 
 What ServiceProviderConfig advertises is derived from the handlers that exist (`implemented_features`), and a
 test exercises each advertised feature, so the document cannot promise what the server does not do.
@@ -15,9 +16,9 @@ from rest_framework.response import Response
 from .. import schemas as S
 from ..conf import app_settings
 from ..errors import NotFound, NotImplementedSCIM, SCIMError
-from .base import ResourceMixin, SCIMView, list_response
-from .groups import GroupDetailView, GroupListView, GroupSearchView
-from .users import UserDetailView, UserListView, UserSearchView
+from .base import ResourceMixin, SCIMView, SCIMViewSet, list_response
+from .groups import GroupViewSet
+from .users import UserViewSet
 
 
 class DiscoveryForbidden(SCIMError):
@@ -25,19 +26,23 @@ class DiscoveryForbidden(SCIMError):
 
 
 def implemented_features() -> dict[str, bool]:
+    resources = (UserViewSet, GroupViewSet)
     return {
-        "patch": all(hasattr(view, "patch") for view in (UserDetailView, GroupDetailView)),
+        "patch": all(hasattr(viewset, "partial_update") for viewset in resources),
         "bulk": False,  # no /Bulk handler (BulkView answers 501)
-        "filter": all(hasattr(view, "search") for view in (UserListView, GroupListView)),
+        "filter": all(hasattr(viewset, "search") for viewset in resources),
         "changePassword": False,  # passwords are never stored
-        "sort": all(hasattr(view, "search") for view in (UserListView, GroupListView)),
+        "sort": all(hasattr(viewset, "search") for viewset in resources),
         # ResourceMixin answers If-None-Match on GET; its writes check If-Match under the row lock.
-        "etag": all(issubclass(view, ResourceMixin) for view in (UserDetailView, GroupDetailView)),
-        "search": all(hasattr(view, "post") for view in (UserSearchView, GroupSearchView)),
+        "etag": all(issubclass(viewset, ResourceMixin) for viewset in resources),
+        "search": all(hasattr(viewset, "dot_search") for viewset in resources),
     }
 
 
-class DiscoveryView(SCIMView):
+class DiscoveryMixin:
+    """What the discovery endpoints and the endpoints we do not serve share: no resource model (any one of the
+    SCIM permissions reads them), and no filtering."""
+
     scim_model = None
 
     def initial(self, request: Request, *args, **kwargs) -> None:
@@ -47,8 +52,19 @@ class DiscoveryView(SCIMView):
             raise DiscoveryForbidden("Filtering is not supported on discovery endpoints (RFC 7644 §4).")
 
 
-class ServiceProviderConfigView(DiscoveryView):
-    def get(self, request: Request, realm_pk) -> Response:
+class DiscoveryViewSet(DiscoveryMixin, SCIMViewSet):
+    """A discovery endpoint on the router (RFC 7644 §4): read-only, so only `list` and `retrieve` are routed."""
+
+
+class DiscoveryView(DiscoveryMixin, SCIMView):
+    """A path outside the router that still answers as SCIM: /Bulk, /Me, the root and unknown paths."""
+
+
+class ServiceProviderConfigViewSet(DiscoveryViewSet):
+    """/ServiceProviderConfig (RFC 7644 §4, RFC 7643 §5): one document, not a ListResponse, served on the router's
+    collection route."""
+
+    def list(self, request: Request, realm_pk) -> Response:
         features = implemented_features()
         document = {
             "schemas": [S.SERVICE_PROVIDER_CONFIG_URN],
@@ -74,35 +90,51 @@ class ServiceProviderConfigView(DiscoveryView):
         return Response(document)
 
 
-class ResourceTypesView(DiscoveryView):
-    def get(self, request: Request, realm_pk, resource_type: str | None = None) -> Response:
-        types = S.RESOURCE_TYPES
-        if resource_type is not None:
-            found = next((t for key, t in types.items() if key.lower() == resource_type.lower()), None)
-            if found is None:
-                raise NotFound(f"No resource type '{resource_type[:80]}'; this server has User and Group.")
-            return Response(found.to_representation(self.location("ResourceTypes", found.id)))
-        resources = [t.to_representation(self.location("ResourceTypes", t.id)) for t in types.values()]
+class ResourceTypeViewSet(DiscoveryViewSet):
+    """/ResourceTypes and /ResourceTypes/{name} (RFC 7644 §4, RFC 7643 §6): User and Group; the name is matched in
+    any letter case."""
+
+    lookup_url_kwarg = "resource_type"
+
+    def list(self, request: Request, realm_pk) -> Response:
+        resources = [t.to_representation(self.location("ResourceTypes", t.id)) for t in S.RESOURCE_TYPES.values()]
         return Response(list_response(resources, len(resources), 1))
 
+    def retrieve(self, request: Request, realm_pk, resource_type: str) -> Response:
+        found = next((t for key, t in S.RESOURCE_TYPES.items() if key.lower() == resource_type.lower()), None)
+        if found is None:
+            raise NotFound(f"No resource type '{resource_type[:80]}'; this server has User and Group.")
+        return Response(found.to_representation(self.location("ResourceTypes", found.id)))
 
-class SchemasView(DiscoveryView):
-    def get(self, request: Request, realm_pk, urn: str | None = None) -> Response:
-        if urn is not None:
-            schema = S.get_schema(urn)
-            if schema is None:
-                raise NotFound(f"No schema '{urn[:200]}' on this server.")
-            return Response(schema.to_representation(self.location("Schemas", schema.id)))
+
+class SchemaViewSet(DiscoveryViewSet):
+    """/Schemas and /Schemas/{urn} (RFC 7644 §4, RFC 7643 §7): every attribute with its characteristics, so an IdP
+    can map its attributes without guessing."""
+
+    lookup_url_kwarg = "urn"
+
+    def list(self, request: Request, realm_pk) -> Response:
         resources = [s.to_representation(self.location("Schemas", s.id)) for s in S.ALL_SCHEMAS.values()]
         return Response(list_response(resources, len(resources), 1))
 
+    def retrieve(self, request: Request, realm_pk, urn: str) -> Response:
+        schema = S.get_schema(urn)
+        if schema is None:
+            raise NotFound(f"No schema '{urn[:200]}' on this server.")
+        return Response(schema.to_representation(self.location("Schemas", schema.id)))
+
 
 class BulkView(DiscoveryView):
+    """RFC 7644 §3.7: not supported, and advertised as such; a 501 says so to a client that tries anyway."""
+
     def post(self, request: Request, realm_pk) -> Response:
         raise NotImplementedSCIM("Bulk operations are not supported (see ServiceProviderConfig).")
 
 
 class MeView(DiscoveryView):
+    """RFC 7644 §3.11: /Me is the authenticated subject's own resource, and ours is a service account, not a realm
+    user: a 501 for every method."""
+
     def get(self, request: Request, realm_pk) -> Response:
         raise NotImplementedSCIM("/Me is not supported: API tokens belong to service accounts, not realm users.")
 
@@ -122,8 +154,8 @@ __all__ = [
     "BulkView",
     "MeView",
     "NotFoundView",
-    "ResourceTypesView",
-    "SchemasView",
-    "ServiceProviderConfigView",
+    "ResourceTypeViewSet",
+    "SchemaViewSet",
+    "ServiceProviderConfigViewSet",
     "implemented_features",
 ]

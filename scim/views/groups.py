@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,7 +19,7 @@ from ..filters import AttrPath
 from ..patch import apply_patch
 from ..resources import GROUP_EXTENSIONS, group_data_from_attributes, normalize_resource, parse_group, render_group
 from ..selection import Selection
-from .base import ResourceMixin, SCIMView, if_match_version, with_etag
+from .base import ResourceMixin, SCIMViewSet, if_match_version, with_etag
 from .users import raise_identity_error
 
 _MEMBERS = (AttrPath(None, "members"),)
@@ -52,12 +53,29 @@ class GroupMixin(ResourceMixin):
         return services.locked_group(self.realm, pk)
 
 
-class GroupListView(GroupMixin, SCIMView):
-    def get(self, request: Request, realm_pk) -> Response:
+class GroupViewSet(GroupMixin, SCIMViewSet):
+    """/Groups (RFC 7644 §3.3 to §3.6): each handler parses the request, calls a realm service and renders the
+    result; membership rules (members of the same realm, only the difference written) are the services'."""
+
+    lookup_url_kwarg = "resource_id"
+
+    def list(self, request: Request, realm_pk) -> Response:
+        """GET /Groups: filter, sort, page and attribute selection from the query string (RFC 7644 §3.4.2); with
+        excludedAttributes=members no membership is read."""
         return self.search(request.query_params)
 
+    @action(
+        detail=False, methods=["post"], url_path=r"\.search", url_name="search", name="Group Search", is_search=True
+    )
+    def dot_search(self, request: Request, realm_pk) -> Response:
+        """POST /Groups/.search: the same query in a SearchRequest body, so it needs the view permission, not add
+        (RFC 7644 §3.4.3)."""
+        return self.search_request(request)
+
     @transaction.atomic
-    def post(self, request: Request, realm_pk) -> Response:
+    def create(self, request: Request, realm_pk) -> Response:
+        """POST /Groups (RFC 7644 §3.3): the group and its members in one transaction; 201 with Location and
+        ETag."""
         data, member_ids = parse_group(request.data)
         try:
             group = services.create_group(self.realm, data, self.actor(), member_ids or ())
@@ -67,20 +85,12 @@ class GroupListView(GroupMixin, SCIMView):
         response["Location"] = self.location("Groups", group.pk)
         return with_etag(response, group.version)
 
-
-class GroupSearchView(GroupMixin, SCIMView):
-    is_search = True
-
-    def post(self, request: Request, realm_pk) -> Response:
-        return self.search_request(request)
-
-
-class GroupDetailView(GroupMixin, SCIMView):
-    def get(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def retrieve(self, request: Request, realm_pk, resource_id: str) -> Response:
+        """GET /Groups/{id} (RFC 7644 §3.4.1), answering If-None-Match with a 304 (§3.14)."""
         return self.get_one(request, resource_id)
 
     @transaction.atomic
-    def put(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def update(self, request: Request, realm_pk, resource_id: str) -> Response:
         """RFC 7644 §3.5.1: replace, members included (Okta's App Integration Wizard apps rename and change
         membership this way); only the difference with the current members is written."""
         group = self.get_locked(resource_id)
@@ -94,7 +104,7 @@ class GroupDetailView(GroupMixin, SCIMView):
         return with_etag(Response(self.represent(group, self.selection(request))), group.version)
 
     @transaction.atomic
-    def patch(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def partial_update(self, request: Request, realm_pk, resource_id: str) -> Response:
         """RFC 7644 §3.5.2. The response omits `members` unless asked for (attributes=members), so that a
         membership change costs time in proportion to the change, not to the size of the group."""
         group = self.get_locked(resource_id)
@@ -118,7 +128,8 @@ class GroupDetailView(GroupMixin, SCIMView):
         return with_etag(Response(self.represent(group, selection)), group.version)
 
     @transaction.atomic
-    def delete(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def destroy(self, request: Request, realm_pk, resource_id: str) -> Response:
+        """DELETE /Groups/{id} (RFC 7644 §3.6): 204; the memberships go with it, the users stay."""
         group = self.get_locked(resource_id)
         expected = if_match_version(request, group.version)
         try:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,7 +19,7 @@ from .. import schemas as S
 from ..errors import InvalidValue, PreconditionFailed, Uniqueness
 from ..patch import apply_patch
 from ..resources import USER_EXTENSIONS, normalize_resource, parse_user, render_user, user_data_from_attributes
-from .base import ResourceMixin, SCIMView, if_match_version, with_etag
+from .base import ResourceMixin, SCIMViewSet, if_match_version, with_etag
 
 
 def raise_identity_error(exc: services.IdentityError):
@@ -69,11 +70,24 @@ class UserMixin(ResourceMixin):
         return services.locked_user(self.realm, pk)
 
 
-class UserListView(UserMixin, SCIMView):
-    def get(self, request: Request, realm_pk) -> Response:
+class UserViewSet(UserMixin, SCIMViewSet):
+    """/Users (RFC 7644 §3.3 to §3.6): each handler parses the request, calls a realm service and renders the
+    result; the rules (uniqueness, what a replace changes, the audit) are the services'."""
+
+    lookup_url_kwarg = "resource_id"
+
+    def list(self, request: Request, realm_pk) -> Response:
+        """GET /Users: filter, sort, page and attribute selection from the query string (RFC 7644 §3.4.2)."""
         return self.search(request.query_params)
 
-    def post(self, request: Request, realm_pk) -> Response:
+    @action(detail=False, methods=["post"], url_path=r"\.search", url_name="search", name="User Search", is_search=True)
+    def dot_search(self, request: Request, realm_pk) -> Response:
+        """POST /Users/.search: the same query in a SearchRequest body, so it needs the view permission, not add
+        (RFC 7644 §3.4.3)."""
+        return self.search_request(request)
+
+    def create(self, request: Request, realm_pk) -> Response:
+        """POST /Users (RFC 7644 §3.3): 201 with Location and ETag."""
         # No transaction opened here: create_user saves all or nothing (one statement on PostgreSQL).
         data = parse_user(request.data)
         try:
@@ -84,20 +98,12 @@ class UserListView(UserMixin, SCIMView):
         response["Location"] = self.location("Users", user.pk)
         return with_etag(response, user.version)
 
-
-class UserSearchView(UserMixin, SCIMView):
-    is_search = True
-
-    def post(self, request: Request, realm_pk) -> Response:
-        return self.search_request(request)
-
-
-class UserDetailView(UserMixin, SCIMView):
-    def get(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def retrieve(self, request: Request, realm_pk, resource_id: str) -> Response:
+        """GET /Users/{id} (RFC 7644 §3.4.1), answering If-None-Match with a 304 (§3.14)."""
         return self.get_one(request, resource_id)
 
     @transaction.atomic
-    def put(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def update(self, request: Request, realm_pk, resource_id: str) -> Response:
         """RFC 7644 §3.5.1: replace. readOnly attributes sent back (id, meta, groups) and password are ignored."""
         user = self.get_locked(resource_id)
         expected = if_match_version(request, user.version)
@@ -105,7 +111,9 @@ class UserDetailView(UserMixin, SCIMView):
         return self._replace(user, data, expected)
 
     @transaction.atomic
-    def patch(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def partial_update(self, request: Request, realm_pk, resource_id: str) -> Response:
+        """RFC 7644 §3.5.2: the operations apply to the user's current document, all or none; an unchanged
+        result writes nothing (no new version)."""
         user = self.get_locked(resource_id)
         expected = if_match_version(request, user.version)
         document = dict(user.attributes) if isinstance(user.attributes, dict) else {}
@@ -129,7 +137,8 @@ class UserDetailView(UserMixin, SCIMView):
         return with_etag(Response(self.represent(user)), user.version)
 
     @transaction.atomic
-    def delete(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def destroy(self, request: Request, realm_pk, resource_id: str) -> Response:
+        """DELETE /Users/{id} (RFC 7644 §3.6): 204, checking If-Match under the row lock (§3.14)."""
         user = self.get_locked(resource_id)
         expected = if_match_version(request, user.version)
         try:
@@ -139,4 +148,4 @@ class UserDetailView(UserMixin, SCIMView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-__all__ = ["UserDetailView", "UserListView", "UserSearchView", "raise_identity_error"]
+__all__ = ["UserViewSet", "raise_identity_error"]
