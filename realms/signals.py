@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied
+from django.db.backends.signals import connection_created
 from django.db.models.signals import pre_delete, pre_save
 
 from .models import Realm, ServiceAccount, is_service_account
@@ -73,7 +74,22 @@ def realm_sign_in_ended_on_delete(sender: Any, instance: Realm, **kwargs: Any) -
     AuditEvent.objects.filter(realm=instance).update(realm=None)
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def sqlite_unicode_lower(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """SQLite's built-in lower() folds ASCII letters only; PostgreSQL's folds every letter. userName and
+    displayName are unique per realm case-insensitively (RFC 7643 §4.1.1), through indexes on lower(), and `eq`
+    filters compare lower() of both sides: on SQLite, lower() is replaced on every connection by Python's
+    str.lower (deterministic, so indexes may use it), and "Émile" and "émile" are one user on both databases.
+    """
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
 def connect() -> None:
+    connection_created.connect(sqlite_unicode_lower, dispatch_uid="realms_sqlite_unicode_lower")
     pre_save.connect(realm_sign_in_ended_on_save, sender=Realm, dispatch_uid="realms_realm_login_off")
     pre_delete.connect(realm_sign_in_ended_on_delete, sender=Realm, dispatch_uid="realms_realm_deleted")
     pre_save.connect(

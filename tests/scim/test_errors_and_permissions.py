@@ -193,3 +193,13 @@ def test_scim_client_fixture_sanity(client, realm):
 
     token = account_services.issue_token(ServiceAccountFactory(), name="t").secret
     assert_scim_error(SCIMClient(client, realm, token).get("/Users"), 403)
+
+
+@pytest.mark.parametrize(("first", "second"), [("Émile@example.com", "émile@example.com"), ("ÅSA", "åsa")])
+def test_non_ascii_letters_fold_case_alike_on_both_databases(scim, first, second):
+    """userName is unique case-insensitively (RFC 7643 §4.1.1) for every letter, on SQLite as on PostgreSQL."""
+    assert scim.post("/Users", okta_user(first)).status_code == 201
+    conflict = scim.post("/Users", okta_user(second))
+    assert conflict.status_code == 409 and conflict.json()["scimType"] == "uniqueness"
+    found = scim.get(f'/Users?filter=userName eq "{second.upper()}"')
+    assert found.json()["totalResults"] == 1 and found.json()["Resources"][0]["userName"] == first
