@@ -47,6 +47,18 @@ class WrongAudience(SAMLLoginError):
     status, code, title = 403, "wrong_audience", "The sign-in response is meant for another application"
 
 
+class MissingAudience(SAMLLoginError):
+    status, code, title = 403, "missing_audience", "The sign-in response does not say which application it is for"
+
+
+class WrongRecipient(SAMLLoginError):
+    status, code, title = 403, "wrong_recipient", "The sign-in response is meant for another sign-in URL"
+
+
+class MissingExpiry(SAMLLoginError):
+    status, code, title = 403, "missing_expiry", "The sign-in response has no expiry time"
+
+
 class ReplayedAssertion(SAMLLoginError):
     status, code, title = 403, "replayed_assertion", "This sign-in response was already used"
 
@@ -79,11 +91,14 @@ __all__ = [
     "IdPRefused",
     "InvalidResponse",
     "InvalidSignature",
+    "MissingAudience",
     "MissingClaim",
+    "MissingExpiry",
     "RealmMisconfigured",
     "RealmNotEnabled",
     "ReplayedAssertion",
     "SAMLLoginError",
     "UnknownRealm",
     "WrongAudience",
+    "WrongRecipient",
 ]
