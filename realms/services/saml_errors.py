@@ -39,6 +39,10 @@ class InvalidSignature(SAMLLoginError):
     status, code, title = 403, "invalid_signature", "The sign-in response is not correctly signed"
 
 
+class WeakSignatureAlgorithm(SAMLLoginError):
+    status, code, title = 403, "weak_signature_algorithm", "The sign-in response is signed with a weak algorithm"
+
+
 class ExpiredAssertion(SAMLLoginError):
     status, code, title = 403, "expired_assertion", "The sign-in response has expired"
 
@@ -99,6 +103,7 @@ __all__ = [
     "ReplayedAssertion",
     "SAMLLoginError",
     "UnknownRealm",
+    "WeakSignatureAlgorithm",
     "WrongAudience",
     "WrongRecipient",
 ]

@@ -3,11 +3,11 @@
 pysaml2 validates the response: the assertion's signature against the certificates of the realm's IdP metadata,
 the audience (our entity id) when the assertion names one, the time window (with `SAML_ACCEPTED_TIME_DIFF` seconds
 of clock skew) and, for SP-initiated logins, InResponseTo. `saml_profile` then checks what the SAML 2.0 Web SSO
-profile requires and pysaml2 lets through: an AudienceRestriction that names us, a bearer confirmation whose
-Recipient is this realm's ACS URL and that has a NotOnOrAfter. On top of it: replayed assertions are refused (each
-one is remembered until it expires), relay states only ever lead to same-site URLs, the realm user (matched to the
-row SCIM provisions for the same userName) must be active, and a console session opened this way expires after the
-realm's `login_session_expiry`.
+profile requires and pysaml2 lets through: signatures and digests of SHA-256 or stronger (unless the realm allows
+weak ones), an AudienceRestriction that names us, a bearer confirmation whose Recipient is this realm's ACS URL and
+that has a NotOnOrAfter. On top of it: replayed assertions are refused (each one is remembered until it expires),
+relay states only ever lead to same-site URLs, the realm user (matched to the row SCIM provisions for the same
+userName) must be active, and a console session opened this way expires after the realm's `login_session_expiry`.
 
 Every refusal is a `SAMLLoginError` (`saml_errors`) whose message is written for the person trying to sign in; the
 view renders it and logs it. The checks of the response all come before its assertion is remembered as used and
@@ -66,6 +66,7 @@ from .saml_errors import (
     ReplayedAssertion,
     SAMLLoginError,
     UnknownRealm,
+    WeakSignatureAlgorithm,
     WrongAudience,
     WrongRecipient,
 )
@@ -227,6 +228,7 @@ def _parse(realm: Realm, request: HttpRequest, saml_response: str, outstanding: 
 
 def _check_profile(realm: Realm, request: HttpRequest, response) -> datetime:
     """What the Web SSO profile requires and pysaml2 lets through; returns when the assertion stops being acceptable."""
+    saml_profile.check_signature_algorithms(realm, response.xmlstr)
     saml_profile.check_audience(response.assertion, urls_helpers.saml_metadata_url(realm.pk, request))
     return saml_profile.check_bearer_confirmation(response.assertion, urls_helpers.saml_acs_url(realm.pk, request))
 
@@ -484,6 +486,7 @@ __all__ = [
     "ReplayedAssertion",
     "SAMLLoginError",
     "UnknownRealm",
+    "WeakSignatureAlgorithm",
     "WrongAudience",
     "WrongRecipient",
     "begin_login",

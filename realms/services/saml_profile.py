@@ -8,7 +8,9 @@ InResponseTo), because pysaml2 lets through what the profile (saml-profiles-2.0-
 - an assertion without `Conditions` or without `AudienceRestriction` (for pysaml2, no restriction means valid for
   anyone), and one that names us in only one of several AudienceRestrictions (saml-core-2.0-os §2.5.1.4: each must);
 - a bearer confirmation without `NotOnOrAfter`: such an assertion never expires, so it could be replayed whenever
-  its record in the replay cache is gone.
+  its record in the replay cache is gone;
+- signatures with any algorithm xmlsec1 knows, RSA-SHA1 and MD5 included. Only SHA-256 or stronger is accepted,
+  unless the realm opts in (`Realm.allow_weak_signature_algorithms`) for an IdP that cannot sign otherwise.
 """
 
 from __future__ import annotations
@@ -16,16 +18,54 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, datetime
 
+from defusedxml import ElementTree
+from saml2 import xmldsig
 from saml2.saml import SCM_BEARER
 from saml2.time_util import str_to_time
 
+from ..models import Realm
 from .saml_errors import (
     InvalidResponse,
     MissingAudience,
     MissingExpiry,
+    WeakSignatureAlgorithm,
     WrongAudience,
     WrongRecipient,
 )
+
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+
+# SHA-256 or stronger (RSA PKCS#1 v1.5, RSA-PSS per RFC 6931 §2.3.10, ECDSA); HMAC never (the IdP signs with its key).
+STRONG_SIGNATURE_ALGORITHMS = frozenset(
+    {
+        xmldsig.SIG_RSA_SHA256,
+        xmldsig.SIG_RSA_SHA384,
+        xmldsig.SIG_RSA_SHA512,
+        xmldsig.SIG_ECDSA_SHA256,
+        xmldsig.SIG_ECDSA_SHA384,
+        xmldsig.SIG_ECDSA_SHA512,
+        "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1",
+        "http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1",
+        "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1",
+    }
+)
+STRONG_DIGEST_ALGORITHMS = frozenset({xmldsig.DIGEST_SHA256, xmldsig.DIGEST_SHA384, xmldsig.DIGEST_SHA512})
+
+# The names Okta's and other IdPs' settings use, for the refusal page.
+ALGORITHM_NAMES = {
+    xmldsig.SIG_RSA_SHA1: "RSA-SHA1",
+    xmldsig.SIG_RSA_SHA224: "RSA-SHA224",
+    xmldsig.SIG_RSA_MD5: "RSA-MD5",
+    xmldsig.SIG_RSA_RIPEMD160: "RSA-RIPEMD160",
+    xmldsig.SIG_DSA_SHA1: "DSA-SHA1",
+    xmldsig.SIG_ECDSA_SHA1: "ECDSA-SHA1",
+    xmldsig.SIG_ECDSA_SHA224: "ECDSA-SHA224",
+    "http://www.w3.org/2000/09/xmldsig#hmac-sha1": "HMAC-SHA1",
+    xmldsig.DIGEST_SHA1: "SHA-1",
+    xmldsig.DIGEST_MD5: "MD5",
+    xmldsig.DIGEST_SHA224: "SHA-224",
+    xmldsig.DIGEST_RIPEMD160: "RIPEMD-160",
+}
 
 WRONG_AUDIENCE_MESSAGE = (
     "The sign-in response is addressed to another application: check the Audience URI of the Okta app."
@@ -34,6 +74,38 @@ WRONG_RECIPIENT_MESSAGE = (
     "The sign-in response is addressed to another sign-in URL: the Single sign-on URL of the Okta app (its "
     "Recipient) must be the ACS URL shown on the realm page."
 )
+
+
+def _algorithm_name(uri: str) -> str:
+    return ALGORITHM_NAMES.get(uri, uri or "no algorithm")
+
+
+def check_signature_algorithms(realm: Realm, xml: str | bytes) -> None:
+    """Every signature in the response uses SHA-256 or stronger, for its signature and its digests.
+
+    Every ds:SignedInfo of the document is read, not only the signatures pysaml2 parsed into objects: the one xmlsec1
+    verified is among them whatever the document's shape.
+    """
+    if realm.allow_weak_signature_algorithms:
+        return
+    root = ElementTree.fromstring(xml.encode("utf-8") if isinstance(xml, str) else xml)
+    refused: dict[str, str] = {}  # URI -> what the page says, in document order
+    for signed_info in root.iter(f"{{{DS_NS}}}SignedInfo"):
+        method = signed_info.find(f"{{{DS_NS}}}SignatureMethod")
+        uri = (method.get("Algorithm") or "") if method is not None else ""
+        if uri not in STRONG_SIGNATURE_ALGORITHMS:
+            refused.setdefault(uri, f"{_algorithm_name(uri)} (signature algorithm)")
+        for digest in signed_info.iterfind(f"{{{DS_NS}}}Reference/{{{DS_NS}}}DigestMethod"):
+            uri = digest.get("Algorithm") or ""
+            if uri not in STRONG_DIGEST_ALGORITHMS:
+                refused.setdefault(uri, f"{_algorithm_name(uri)} (digest algorithm)")
+    if refused:
+        raise WeakSignatureAlgorithm(
+            f"The sign-in response was signed with {' and '.join(refused.values())}, which the realm {realm.name} "
+            "does not accept: set the Signature Algorithm of the Okta app to RSA-SHA256 and its Digest Algorithm "
+            "to SHA256.",
+            detail=f"refused algorithms: {', '.join(refused)}",
+        )
 
 
 def check_audience(assertion, entity_id: str) -> None:
@@ -87,4 +159,4 @@ def check_bearer_confirmation(assertion, acs_url: str) -> datetime:
     return min(expiries)
 
 
-__all__ = ["check_audience", "check_bearer_confirmation"]
+__all__ = ["check_audience", "check_bearer_confirmation", "check_signature_algorithms"]

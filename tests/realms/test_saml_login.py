@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from datetime import timedelta
@@ -10,6 +11,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
+from saml2.xmldsig import DIGEST_MD5, DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
 from realms.models import AuditEvent, ConsoleUserLink, RealmUser, SAMLConsumedAssertion
 from tests.factories import User
@@ -330,6 +332,47 @@ def test_assertion_is_remembered_as_used_until_it_expires(client, saml_realm, id
     assert_signs_in(response, client)
     remembered = SAMLConsumedAssertion.objects.get(realm=saml_realm)
     assert remembered.expires_at >= timezone.now() + timedelta(minutes=119)
+
+
+@pytest.mark.parametrize(
+    "sign_alg, digest_alg, sign_response, named",
+    [
+        (SIG_RSA_SHA1, DIGEST_SHA256, False, "RSA-SHA1 (signature algorithm)"),
+        (SIG_RSA_SHA256, DIGEST_SHA1, False, "SHA-1 (digest algorithm)"),
+        (SIG_RSA_SHA256, DIGEST_MD5, False, "MD5 (digest algorithm)"),
+        # Response and assertion signed (pysaml2's IdP refuses to sign a response with MD5).
+        (SIG_RSA_SHA1, DIGEST_SHA1, True, "RSA-SHA1 (signature algorithm) and SHA-1 (digest algorithm)"),
+    ],
+)
+def test_weak_signature_algorithms_are_refused_unless_the_realm_allows_them(
+    client, saml_realm, idp, caplog, sign_alg, digest_alg, named, sign_response
+):
+    weak = idp.response(
+        user_attributes("jane@example.com"),
+        name_id="jane@example.com",
+        destination=f"http://testserver{acs_path(saml_realm)}",
+        sp_entity_id=sp_entity_id(saml_realm),
+        sign_alg=sign_alg,
+        digest_alg=digest_alg,
+        sign_response=sign_response,
+    )
+    xml = base64.b64decode(weak).decode()
+    assert f'Algorithm="{sign_alg}"' in xml and f'Algorithm="{digest_alg}"' in xml
+    response = client.post(acs_path(saml_realm), {"SAMLResponse": weak})
+    assert_refused(response, client, caplog, 403, "weak_signature_algorithm", f"signed with {named}")
+    assert_nobody_created(saml_realm)
+    # The same response is genuine: a realm that opts in accepts it.
+    saml_realm.allow_weak_signature_algorithms = True
+    saml_realm.save()
+    assert_signs_in(client.post(acs_path(saml_realm), {"SAMLResponse": weak}), client)
+
+
+def test_sha256_signatures_are_accepted(client, saml_realm, idp):
+    assert not saml_realm.allow_weak_signature_algorithms
+    response = idp_initiated(
+        client, saml_realm, idp, "jane@example.com", sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256
+    )
+    assert_signs_in(response, client)
 
 
 def test_unknown_realm(client, db, caplog):
