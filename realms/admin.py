@@ -34,7 +34,7 @@ def _username_lookup(prefix: str) -> str:
 @admin.register(Realm)
 class RealmAdmin(admin.ModelAdmin):
     list_display = ("name", "backend", "scim_enabled", "enabled_for_login", "created_at")
-    list_filter = ("backend", "scim_enabled", "enabled_for_login")
+    list_filter = ("backend", "scim_enabled", "enabled_for_login", "allow_weak_signature_algorithms")
     search_fields = ("name",)
     readonly_fields = ("uuid", "created_at", "updated_at")
 

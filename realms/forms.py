@@ -50,6 +50,7 @@ class RealmForm(forms.ModelForm):
             "enabled_for_login",
             "idp_metadata",
             "allow_idp_initiated_login",
+            "allow_weak_signature_algorithms",
             "login_session_expiry",
             "username_claim",
             "email_claim",

@@ -43,6 +43,12 @@ class Realm(models.Model):
         "IdP metadata", blank=True, help_text="The SAML IdP metadata XML of the Okta application."
     )
     allow_idp_initiated_login = models.BooleanField("allow IdP-initiated login", default=True)
+    allow_weak_signature_algorithms = models.BooleanField(
+        "allow weak signature algorithms",
+        default=False,
+        help_text="Also accept sign-in responses signed with RSA-SHA1, or with SHA-1 or MD5 digests. Off, only "
+        "SHA-256 or stronger is accepted: turn it on only for an IdP that cannot sign otherwise.",
+    )
     login_session_expiry = models.PositiveIntegerField(
         default=default_login_session_expiry,
         help_text="Lifetime in seconds of a console session opened through this realm.",

@@ -1,13 +1,17 @@
 """Sign in to the console through a realm's SAML IdP (SP-initiated and IdP-initiated), with pysaml2 and xmlsec1.
 
 pysaml2 validates the response: the assertion's signature against the certificates of the realm's IdP metadata,
-the audience (our entity id), the time window (with `SAML_ACCEPTED_TIME_DIFF` seconds of clock skew), the
-recipient and, for SP-initiated logins, InResponseTo. On top of it: replayed assertions are refused, relay states
-only ever lead to same-site URLs, the realm user (matched to the row SCIM provisions for the same userName) must be
-active, and a console session opened this way expires after the realm's `login_session_expiry`.
+the audience (our entity id) when the assertion names one, the time window (with `SAML_ACCEPTED_TIME_DIFF` seconds
+of clock skew) and, for SP-initiated logins, InResponseTo. `saml_profile` then checks what the SAML 2.0 Web SSO
+profile requires and pysaml2 lets through: signatures and digests of SHA-256 or stronger (unless the realm allows
+weak ones), an AudienceRestriction that names us, a bearer confirmation whose Recipient is this realm's ACS URL and
+that has a NotOnOrAfter. On top of it: replayed assertions are refused (each one is remembered until it expires),
+relay states only ever lead to same-site URLs, the realm user (matched to the row SCIM provisions for the same
+userName) must be active, and a console session opened this way expires after the realm's `login_session_expiry`.
 
-Every refusal is a `SAMLLoginError` whose message is written for the person trying to sign in; the view renders
-it and logs it.
+Every refusal is a `SAMLLoginError` (`saml_errors`) whose message is written for the person trying to sign in; the
+view renders it and logs it. The checks of the response all come before its assertion is remembered as used and
+before any realm user or console user is created or changed.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -33,7 +37,7 @@ from saml2.response import StatusError, UnsolicitedResponse
 from saml2.sigver import SignatureError, SigverError
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 
-from .. import saml
+from .. import saml, urls_helpers
 from ..models import (
     AuditEvent,
     ConsoleUserLink,
@@ -43,81 +47,33 @@ from ..models import (
     SAMLConsumedAssertion,
     is_service_account,
 )
-from . import roles
+from . import roles, saml_profile
 from .audit import Actor, audit_event
 from .identities import EmailData, IdentityError, UserData, create_user, replace_user
+from .saml_errors import (
+    AccountConflict,
+    DeactivatedUser,
+    ExpiredAssertion,
+    IdPInitiatedRefused,
+    IdPRefused,
+    InvalidResponse,
+    InvalidSignature,
+    MissingAudience,
+    MissingClaim,
+    MissingExpiry,
+    RealmMisconfigured,
+    RealmNotEnabled,
+    ReplayedAssertion,
+    SAMLLoginError,
+    UnknownRealm,
+    WeakSignatureAlgorithm,
+    WrongAudience,
+    WrongRecipient,
+)
 
 logger = logging.getLogger(__name__)
 
 SESSION_REALM_KEY = "realm_login"
-
-
-# ---------------------------------------------------------------------------------------------------- errors
-
-
-class SAMLLoginError(Exception):
-    """A refused sign-in. `status` is the HTTP status of the page, `code` a stable name for logs and tests."""
-
-    status = 400
-    code = "invalid_response"
-    title = "Sign-in failed"
-
-    def __init__(self, message: str, detail: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.detail = detail  # for the log only (never shown: it may describe our checks in detail)
-
-
-class UnknownRealm(SAMLLoginError):
-    status, code, title = 404, "unknown_realm", "Unknown realm"
-
-
-class RealmNotEnabled(SAMLLoginError):
-    status, code, title = 403, "realm_not_enabled", "Sign-in with this realm is not enabled"
-
-
-class RealmMisconfigured(SAMLLoginError):
-    status, code, title = 409, "realm_misconfigured", "This realm's SAML settings cannot be used"
-
-
-class IdPInitiatedRefused(SAMLLoginError):
-    status, code, title = 403, "idp_initiated_refused", "Sign-in from the identity provider is not allowed"
-
-
-class InvalidSignature(SAMLLoginError):
-    status, code, title = 403, "invalid_signature", "The sign-in response is not correctly signed"
-
-
-class ExpiredAssertion(SAMLLoginError):
-    status, code, title = 403, "expired_assertion", "The sign-in response has expired"
-
-
-class WrongAudience(SAMLLoginError):
-    status, code, title = 403, "wrong_audience", "The sign-in response is meant for another application"
-
-
-class ReplayedAssertion(SAMLLoginError):
-    status, code, title = 403, "replayed_assertion", "This sign-in response was already used"
-
-
-class IdPRefused(SAMLLoginError):
-    status, code, title = 403, "idp_refused", "The identity provider did not sign you in"
-
-
-class InvalidResponse(SAMLLoginError):
-    status, code, title = 400, "invalid_response", "The sign-in response is not valid"
-
-
-class MissingClaim(SAMLLoginError):
-    status, code, title = 400, "missing_claim", "The sign-in response lacks a required attribute"
-
-
-class DeactivatedUser(SAMLLoginError):
-    status, code, title = 403, "deactivated_user", "Your account is deactivated"
-
-
-class AccountConflict(SAMLLoginError):
-    status, code, title = 409, "account_conflict", "A console account with this username already exists"
 
 
 # ---------------------------------------------------------------------------------------------------- realms
@@ -261,24 +217,27 @@ def _parse(realm: Realm, request: HttpRequest, saml_response: str, outstanding: 
     except Exception as exc:
         text = f"{type(exc).__name__}: {exc}"
         if "AudienceRestrictions" in str(exc):
-            raise WrongAudience(
-                "The sign-in response is addressed to another application: check the Audience URI of the Okta app.",
-                text,
-            ) from exc
+            raise WrongAudience(saml_profile.WRONG_AUDIENCE_MESSAGE, text) from exc
+        if "No valid recipient" in str(exc):  # pysaml2 refuses a bearer confirmation without Recipient itself
+            raise WrongRecipient(saml_profile.WRONG_RECIPIENT_MESSAGE, text) from exc
         raise InvalidResponse("The sign-in response could not be read or failed validation.", text) from exc
     if response is None or response.assertion is None:
         raise InvalidResponse("The sign-in response holds no usable assertion.", "no response or no assertion")
     return response
 
 
-def _consume_assertion(realm: Realm, assertion_id: str, not_on_or_after: int | None) -> None:
-    """Remember the assertion until it expires; a second use is a replay (the unique index decides, even in races)."""
+def _check_profile(realm: Realm, request: HttpRequest, response) -> datetime:
+    """What the Web SSO profile requires and pysaml2 lets through; returns when the assertion stops being acceptable."""
+    saml_profile.check_signature_algorithms(realm, response.xmlstr)
+    saml_profile.check_audience(response.assertion, urls_helpers.saml_metadata_url(realm.pk, request))
+    return saml_profile.check_bearer_confirmation(response.assertion, urls_helpers.saml_acs_url(realm.pk, request))
+
+
+def _consume_assertion(realm: Realm, assertion_id: str, not_on_or_after: datetime) -> None:
+    """Remember the assertion until it expires (clock skew included); a second use is a replay (the unique index
+    decides, even in races). Every accepted assertion has a NotOnOrAfter (`saml_profile.check_bearer_confirmation`)."""
     now = timezone.now()
-    expires_at = now + timedelta(hours=1)
-    if not_on_or_after:
-        expires_at = max(datetime.fromtimestamp(not_on_or_after, tz=UTC), now) + timedelta(
-            seconds=saml.app_settings.SAML_ACCEPTED_TIME_DIFF
-        )
+    expires_at = max(not_on_or_after, now) + timedelta(seconds=saml.app_settings.SAML_ACCEPTED_TIME_DIFF)
     SAMLConsumedAssertion.objects.filter(expires_at__lte=now).delete()
     try:
         with transaction.atomic():
@@ -465,7 +424,8 @@ def complete_login(realm: Realm, request: HttpRequest, saml_response: str, relay
     idp_initiated = pending is None or response.in_response_to != pending.request_id
     if idp_initiated and not realm.allow_idp_initiated_login:  # pysaml2 already refuses it; kept explicit
         raise IdPInitiatedRefused(f"The realm {realm.name} only accepts sign-ins started from the console login page.")
-    _consume_assertion(realm, response.assertion.id or "", response.not_on_or_after)
+    not_on_or_after = _check_profile(realm, request, response)
+    _consume_assertion(realm, response.assertion.id or "", not_on_or_after)
     identity = identity_from_response(realm, response)
     actor = Actor(user=None, token_hint="", source="saml")
     try:
@@ -518,13 +478,17 @@ __all__ = [
     "InvalidResponse",
     "InvalidSignature",
     "LoginResult",
+    "MissingAudience",
     "MissingClaim",
+    "MissingExpiry",
     "RealmMisconfigured",
     "RealmNotEnabled",
     "ReplayedAssertion",
     "SAMLLoginError",
     "UnknownRealm",
+    "WeakSignatureAlgorithm",
     "WrongAudience",
+    "WrongRecipient",
     "begin_login",
     "complete_login",
     "get_login_realm",

@@ -1,7 +1,8 @@
 """A real SAML identity provider for the tests: pysaml2's IdP Server, with keys and certificates made at test time.
 
 It plays Okta's part: publishes its metadata (pasted into the realm), reads the AuthnRequest the console redirects
-to, and answers with a signed response, which the test POSTs to the ACS as the browser would.
+to, and answers with a signed response (RSA-SHA256 / SHA-256, Okta's defaults), which the test POSTs to the ACS as
+the browser would. It can also answer with what a misconfigured or hostile IdP sends (see `TestIdP.response`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -17,13 +19,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, class_name, samlp
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, class_name, saml, samlp
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor, metadata_tostring_fix
 from saml2.saml import NAME_FORMAT_BASIC, NAMEID_FORMAT_EMAILADDRESS, NameID
 from saml2.server import Server
 from saml2.sigver import pre_signature_part
 from saml2.time_util import a_while_ago
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 IDP_ENTITY_ID = "http://www.okta.com/exk-test-idp"
 IDP_SSO_URL = "https://example.okta.com/app/test/exk-test-idp/sso/saml"
@@ -90,6 +93,9 @@ class TestIdP:
                             }
                         },
                         "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
+                        # Okta's defaults (pysaml2's own are RSA-SHA1 / SHA-1).
+                        "signing_algorithm": SIG_RSA_SHA256,
+                        "digest_algorithm": DIGEST_SHA256,
                     }
                 },
                 "key_file": str(self.keys.key_file),
@@ -126,23 +132,38 @@ class TestIdP:
         sign_assertion: bool = True,
         sign_response: bool = False,
         issued_minutes_ago: int = 0,
+        recipient: str | None = None,
+        drop_recipient: bool = False,
+        drop_conditions: bool = False,
+        drop_audience_restriction: bool = False,
+        extra_audience_restriction: str | None = None,
+        drop_not_on_or_after: str | None = None,
+        sign_alg: str | None = None,
+        digest_alg: str | None = None,
     ) -> str:
         """A base64-encoded SAMLResponse, as the browser POSTs it to the ACS.
 
-        `issued_minutes_ago` dates the assertion back (NotBefore, NotOnOrAfter and the bearer confirmation move
-        together, as if the IdP had issued it then), re-signed with the IdP's key: an expired but genuine assertion.
+        `sign_alg`/`digest_alg` (xmldsig URIs) replace RSA-SHA256/SHA-256. The other options change the assertion
+        the way a misconfigured or hostile IdP would, and re-sign it with the IdP's key (a genuine signature over
+        the changed assertion; the Response itself is then unsigned):
+
+        - `issued_minutes_ago` dates it back (NotBefore, NotOnOrAfter and the bearer confirmation move together, as
+          if the IdP had issued it then): an expired but genuine assertion;
+        - `recipient` replaces the bearer SubjectConfirmationData's Recipient (Destination stays `destination`);
+          `drop_recipient` removes it;
+        - `drop_conditions` removes Conditions; `drop_audience_restriction` removes its AudienceRestriction;
+          `extra_audience_restriction` adds a second AudienceRestriction naming only that audience;
+        - `drop_not_on_or_after`: "conditions", "subject_confirmation" or "all" removes NotOnOrAfter from there.
         """
-        if issued_minutes_ago:
-            xml = self.server.create_authn_response(
-                {k: [v] for k, v in attributes.items()},
-                in_response_to=in_response_to,
-                destination=destination,
-                sp_entity_id=sp_entity_id,
-                name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=name_id),
-                authn=AUTHN,
-                sign_assertion=False,
-            )
-            return base64.b64encode(self._backdate(str(xml), issued_minutes_ago).encode()).decode()
+        edits = self._edits(
+            issued_minutes_ago=issued_minutes_ago,
+            recipient=recipient,
+            drop_recipient=drop_recipient,
+            drop_conditions=drop_conditions,
+            drop_audience_restriction=drop_audience_restriction,
+            extra_audience_restriction=extra_audience_restriction,
+            drop_not_on_or_after=drop_not_on_or_after,
+        )
         xml = self.server.create_authn_response(
             {k: [v] for k, v in attributes.items()},
             in_response_to=in_response_to,
@@ -150,22 +171,84 @@ class TestIdP:
             sp_entity_id=sp_entity_id,
             name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=name_id),
             authn=AUTHN,
-            sign_assertion=sign_assertion,
-            sign_response=sign_response,
+            sign_assertion=sign_assertion and not edits,
+            sign_response=sign_response and not edits,
+            sign_alg=sign_alg,
+            digest_alg=digest_alg,
         )
+        if edits:
+            assert sign_assertion and not sign_response, "edited assertions are re-signed, responses are not"
+            xml = self._resign(str(xml), edits, sign_alg or SIG_RSA_SHA256, digest_alg or DIGEST_SHA256)
         return base64.b64encode(str(xml).encode()).decode()
 
-    def _backdate(self, xml: str, minutes: int) -> str:
+    def _edits(
+        self,
+        *,
+        issued_minutes_ago: int,
+        recipient: str | None,
+        drop_recipient: bool,
+        drop_conditions: bool,
+        drop_audience_restriction: bool,
+        extra_audience_restriction: str | None,
+        drop_not_on_or_after: str | None,
+    ) -> list[Callable[[saml.Assertion], None]]:
+        edits: list[Callable[[saml.Assertion], None]] = []
+
+        def confirmations(assertion: saml.Assertion) -> list[saml.SubjectConfirmationData]:
+            return [c.subject_confirmation_data for c in assertion.subject.subject_confirmation]
+
+        if issued_minutes_ago:
+
+            def backdate(assertion: saml.Assertion) -> None:
+                issued = a_while_ago(minutes=issued_minutes_ago)
+                expired = a_while_ago(minutes=issued_minutes_ago - self.lifetime_minutes)
+                assertion.issue_instant = issued
+                assertion.conditions.not_before = issued
+                assertion.conditions.not_on_or_after = expired
+                for data in confirmations(assertion):
+                    data.not_on_or_after = expired
+
+            edits.append(backdate)
+        if recipient is not None or drop_recipient:
+
+            def set_recipient(assertion: saml.Assertion) -> None:
+                for data in confirmations(assertion):
+                    data.recipient = None if drop_recipient else recipient
+
+            edits.append(set_recipient)
+        if drop_conditions:
+            edits.append(lambda assertion: setattr(assertion, "conditions", None))
+        if drop_audience_restriction:
+            edits.append(lambda assertion: setattr(assertion.conditions, "audience_restriction", []))
+        if extra_audience_restriction:
+
+            def add_restriction(assertion: saml.Assertion) -> None:
+                restriction = saml.AudienceRestriction(audience=[saml.Audience(text=extra_audience_restriction)])
+                assertion.conditions.audience_restriction.append(restriction)
+
+            edits.append(add_restriction)
+        if drop_not_on_or_after:
+            assert drop_not_on_or_after in {"conditions", "subject_confirmation", "all"}, drop_not_on_or_after
+
+            def drop_expiry(assertion: saml.Assertion) -> None:
+                if drop_not_on_or_after in {"conditions", "all"}:
+                    assertion.conditions.not_on_or_after = None
+                if drop_not_on_or_after in {"subject_confirmation", "all"}:
+                    for data in confirmations(assertion):
+                        data.not_on_or_after = None
+
+            edits.append(drop_expiry)
+        return edits
+
+    def _resign(self, xml: str, edits: list[Callable[[saml.Assertion], None]], sign_alg: str, digest_alg: str) -> str:
+        """Apply `edits` to the response's assertion and sign it again with the IdP's key."""
         response = samlp.response_from_string(xml)
         assertion = response.assertion[0]
-        issued = a_while_ago(minutes=minutes)
-        expired = a_while_ago(minutes=minutes - self.lifetime_minutes)
-        assertion.issue_instant = issued
-        assertion.conditions.not_before = issued
-        assertion.conditions.not_on_or_after = expired
-        for confirmation in assertion.subject.subject_confirmation:
-            confirmation.subject_confirmation_data.not_on_or_after = expired
-        assertion.signature = pre_signature_part(assertion.id, self.server.sec.my_cert, 1)
+        for edit in edits:
+            edit(assertion)
+        assertion.signature = pre_signature_part(
+            assertion.id, self.server.sec.my_cert, 1, digest_alg=digest_alg, sign_alg=sign_alg
+        )
         return self.server.sec.sign_statement(str(response), node_name=class_name(assertion), node_id=assertion.id)
 
     def answer(self, redirect_url: str, attributes: dict[str, str], name_id: str, **kwargs) -> tuple[str, str]:

@@ -61,6 +61,20 @@ def test_edit_realm_turns_scim_off_and_on(admin_client):
     assert "scim-root-url" in admin_client.get(f"/realms/{realm.pk}/").content.decode()
 
 
+def test_realm_form_and_admin_offer_weak_signature_algorithms(admin_client):
+    realm = RealmFactory(name="Okta")
+    assert not realm.allow_weak_signature_algorithms
+    form = admin_client.get(f"/realms/{realm.pk}/update/").content.decode()
+    assert 'name="allow_weak_signature_algorithms"' in form
+    response = admin_client.post(f"/realms/{realm.pk}/update/", realm_form(allow_weak_signature_algorithms="on"))
+    assert response.status_code == 302
+    realm.refresh_from_db()
+    assert realm.allow_weak_signature_algorithms
+    assert "Weak signature algorithms" in admin_client.get(f"/realms/{realm.pk}/").content.decode()
+    admin_page = admin_client.get(f"/admin/realms/realm/{realm.pk}/change/").content.decode()
+    assert 'name="allow_weak_signature_algorithms"' in admin_page
+
+
 def test_public_base_url_is_used_when_set(admin_client, settings):
     settings.REALMS = {**settings.REALMS, "PUBLIC_BASE_URL": "https://console.example.com"}
     realm = RealmFactory()

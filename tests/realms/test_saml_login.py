@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from datetime import timedelta
@@ -10,8 +11,9 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
+from saml2.xmldsig import DIGEST_MD5, DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
-from realms.models import AuditEvent, ConsoleUserLink, RealmUser
+from realms.models import AuditEvent, ConsoleUserLink, RealmUser, SAMLConsumedAssertion
 from tests.factories import User
 
 from ..factories import RealmFactory, UserFactory
@@ -255,6 +257,122 @@ def test_sp_initiated_response_cannot_be_replayed_either(client, saml_realm, idp
     assert client.post(acs_path(saml_realm), data).status_code == 302
     thief = Client()
     assert_refused(thief.post(acs_path(saml_realm), data), thief, caplog, 403, "replayed_assertion", "already used")
+
+
+# ---------------------------------------------------------------------------------------------------- Web SSO profile
+# What the SAML 2.0 Web Browser SSO profile (saml-profiles-2.0-os §4.1.4.2-3) requires of an assertion, each case
+# built by the test IdP with a genuine signature, and checked against the same response built correctly.
+
+
+def assert_nobody_created(realm) -> None:
+    """A refused sign-in leaves nothing behind: no realm user, no console user, no session, no used assertion."""
+    assert not RealmUser.objects.filter(realm=realm).exists()
+    assert not ConsoleUserLink.objects.exists()
+    assert not User.objects.filter(username="jane@example.com").exists()
+    # (the test client's `session` saves an empty one when asked for it: only signed-in sessions count)
+    assert not any("_auth_user_id" in session.get_decoded() for session in Session.objects.all())
+    assert not SAMLConsumedAssertion.objects.exists()
+
+
+def assert_signs_in(response, client) -> None:
+    assert response.status_code == 302, response.content[:1000]
+    assert logged_in_user(client).username == "jane@example.com"
+
+
+@pytest.mark.parametrize("flow", ["sp", "idp"])
+def test_assertion_addressed_to_another_acs_is_refused(client, saml_realm, idp, caplog, flow):
+    # Another realm of the same Okta org: an assertion meant for its ACS must not sign anyone in here.
+    other = make_saml_realm(name="Other", idp_metadata=saml_realm.idp_metadata)
+    other_acs = f"http://testserver{acs_path(other)}"
+    start = sign_in if flow == "sp" else idp_initiated
+    response = start(client, saml_realm, idp, "jane@example.com", recipient=other_acs)
+    assert_refused(response, client, caplog, 403, "wrong_recipient", "addressed to another sign-in URL")
+    assert_nobody_created(saml_realm)
+    assert_signs_in(start(client, saml_realm, idp, "jane@example.com"), client)
+
+
+def test_assertion_without_recipient_is_refused(client, saml_realm, idp, caplog):
+    response = idp_initiated(client, saml_realm, idp, "jane@example.com", drop_recipient=True)
+    assert_refused(response, client, caplog, 403, "wrong_recipient", "addressed to another sign-in URL")
+    assert_nobody_created(saml_realm)
+    assert_signs_in(idp_initiated(client, saml_realm, idp, "jane@example.com"), client)
+
+
+@pytest.mark.parametrize("drop", ["drop_conditions", "drop_audience_restriction"])
+def test_assertion_without_audience_restriction_is_refused(client, saml_realm, idp, caplog, drop):
+    response = idp_initiated(client, saml_realm, idp, "jane@example.com", **{drop: True})
+    assert_refused(response, client, caplog, 403, "missing_audience", "does not say which application")
+    assert_nobody_created(saml_realm)
+    assert_signs_in(idp_initiated(client, saml_realm, idp, "jane@example.com"), client)
+
+
+def test_assertion_also_restricted_to_another_audience_is_refused(client, saml_realm, idp, caplog):
+    # SAML core §2.5.1.4: each AudienceRestriction must name us, not just one of them.
+    response = idp_initiated(
+        client, saml_realm, idp, "jane@example.com", extra_audience_restriction="https://other.example.com/sp"
+    )
+    assert_refused(response, client, caplog, 403, "wrong_audience", "addressed to another application")
+    assert_nobody_created(saml_realm)
+    assert_signs_in(idp_initiated(client, saml_realm, idp, "jane@example.com"), client)
+
+
+@pytest.mark.parametrize("where", ["all", "subject_confirmation"])
+def test_assertion_without_not_on_or_after_is_refused(client, saml_realm, idp, caplog, where):
+    response = idp_initiated(client, saml_realm, idp, "jane@example.com", drop_not_on_or_after=where)
+    assert_refused(response, client, caplog, 403, "missing_expiry", "has no expiry time")
+    assert_nobody_created(saml_realm)
+    assert_signs_in(idp_initiated(client, saml_realm, idp, "jane@example.com"), client)
+
+
+def test_assertion_is_remembered_as_used_until_it_expires(client, saml_realm, idp, idp_keys, caplog):
+    # Valid for two hours through its bearer confirmation only (Conditions without NotOnOrAfter, which the profile
+    # allows): a replay an hour and a half later must still be refused, so it is remembered at least that long.
+    long_lived = TestIdP(idp_keys, idp.sp_metadata, lifetime_minutes=120)
+    response = idp_initiated(client, saml_realm, long_lived, "jane@example.com", drop_not_on_or_after="conditions")
+    assert_signs_in(response, client)
+    remembered = SAMLConsumedAssertion.objects.get(realm=saml_realm)
+    assert remembered.expires_at >= timezone.now() + timedelta(minutes=119)
+
+
+@pytest.mark.parametrize(
+    "sign_alg, digest_alg, sign_response, named",
+    [
+        (SIG_RSA_SHA1, DIGEST_SHA256, False, "RSA-SHA1 (signature algorithm)"),
+        (SIG_RSA_SHA256, DIGEST_SHA1, False, "SHA-1 (digest algorithm)"),
+        (SIG_RSA_SHA256, DIGEST_MD5, False, "MD5 (digest algorithm)"),
+        # Response and assertion signed (pysaml2's IdP refuses to sign a response with MD5).
+        (SIG_RSA_SHA1, DIGEST_SHA1, True, "RSA-SHA1 (signature algorithm) and SHA-1 (digest algorithm)"),
+    ],
+)
+def test_weak_signature_algorithms_are_refused_unless_the_realm_allows_them(
+    client, saml_realm, idp, caplog, sign_alg, digest_alg, named, sign_response
+):
+    weak = idp.response(
+        user_attributes("jane@example.com"),
+        name_id="jane@example.com",
+        destination=f"http://testserver{acs_path(saml_realm)}",
+        sp_entity_id=sp_entity_id(saml_realm),
+        sign_alg=sign_alg,
+        digest_alg=digest_alg,
+        sign_response=sign_response,
+    )
+    xml = base64.b64decode(weak).decode()
+    assert f'Algorithm="{sign_alg}"' in xml and f'Algorithm="{digest_alg}"' in xml
+    response = client.post(acs_path(saml_realm), {"SAMLResponse": weak})
+    assert_refused(response, client, caplog, 403, "weak_signature_algorithm", f"signed with {named}")
+    assert_nobody_created(saml_realm)
+    # The same response is genuine: a realm that opts in accepts it.
+    saml_realm.allow_weak_signature_algorithms = True
+    saml_realm.save()
+    assert_signs_in(client.post(acs_path(saml_realm), {"SAMLResponse": weak}), client)
+
+
+def test_sha256_signatures_are_accepted(client, saml_realm, idp):
+    assert not saml_realm.allow_weak_signature_algorithms
+    response = idp_initiated(
+        client, saml_realm, idp, "jane@example.com", sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256
+    )
+    assert_signs_in(response, client)
 
 
 def test_unknown_realm(client, db, caplog):
