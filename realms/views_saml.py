@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -30,7 +31,9 @@ def render_login_error(request: HttpRequest, error: saml_login.SAMLLoginError, r
         error.message,
         f" [{error.detail}]" if error.detail else "",
     )
-    return render(request, "realms/saml/error.html", {"error": error}, status=error.status)
+    # The host's login page (settings.LOGIN_URL): the apps own no login view and name no URL of the host.
+    context = {"error": error, "login_url": resolve_url(settings.LOGIN_URL)}
+    return render(request, "realms/saml/error.html", context, status=error.status)
 
 
 class ConsoleLoginView(auth_views.LoginView):

@@ -265,6 +265,17 @@ def test_unknown_realm(client, db, caplog):
     assert_refused(response, client, caplog, 404, "unknown_realm", "There is no realm at this address")
 
 
+def test_refusal_page_in_a_host_without_the_consoles_url_names_links_the_hosts_login_url(
+    client, saml_realm, idp, settings, caplog
+):
+    """A host that embeds the apps has its own login (here Django's admin) and no URL named 'login'."""
+    settings.ROOT_URLCONF = "tests.embedding.host_urls"
+    settings.LOGIN_URL = "admin:login"
+    response = client.post(acs_path(saml_realm), {"SAMLResponse": "bm90IHhtbA=="})
+    assert_refused(response, client, caplog, 400, "invalid_response", "could not be read")
+    assert 'href="/admin/login/"' in response.content.decode()
+
+
 def test_realm_not_enabled_for_login(client, saml_realm, idp, caplog):
     saml_response = idp.response(
         user_attributes("jane@example.com"),
