@@ -10,6 +10,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.cache import never_cache
@@ -45,6 +46,7 @@ class ConsoleLoginView(auth_views.LoginView):
         return context
 
 
+@login_not_required  # signing in is how a user gets a session (a host's LoginRequiredMiddleware must let it by)
 @never_cache
 @require_GET
 def saml_login_view(request: HttpRequest, pk) -> HttpResponse:
@@ -57,6 +59,7 @@ def saml_login_view(request: HttpRequest, pk) -> HttpResponse:
     return redirect(url)
 
 
+@login_not_required
 @never_cache
 @csrf_exempt  # the IdP posts cross-site; the signed assertion, not a CSRF token, authenticates this POST
 @require_POST

@@ -276,6 +276,21 @@ def test_refusal_page_in_a_host_without_the_consoles_url_names_links_the_hosts_l
     assert 'href="/admin/login/"' in response.content.decode()
 
 
+def test_sign_in_works_in_a_host_whose_middleware_requires_a_login_everywhere(client, saml_realm, idp, settings):
+    """Django's LoginRequiredMiddleware (5.1+) sends every anonymous request to LOGIN_URL unless the view opts out:
+    the SP metadata, the SAML login and the ACS are reached before there is a session."""
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.contrib.auth.middleware.LoginRequiredMiddleware"]
+    assert client.get("/realms/").status_code == 302  # the console pages still need a login
+    metadata = client.get(f"/realms/{saml_realm.pk}/saml/metadata/")
+    assert metadata.status_code == 200
+    assert f'entityID="{sp_entity_id(saml_realm)}"' in metadata.content.decode()
+    response = sign_in(client, saml_realm, idp, "jane@example.com", next_url="/realms/")
+    assert response.status_code == 302 and response["Location"] == "/realms/"
+    assert logged_in_user(client).username == "jane@example.com"
+    garbage = Client().post(acs_path(saml_realm), {"SAMLResponse": "bm90IHhtbA=="})
+    assert garbage.status_code == 400  # the ACS answers, rather than redirecting to a login
+
+
 def test_realm_not_enabled_for_login(client, saml_realm, idp, caplog):
     saml_response = idp.response(
         user_attributes("jane@example.com"),
