@@ -272,6 +272,7 @@ class Exercise:
         c = self.check
         c.section("scim_quickstart output", self.quickstart_output)
         c.section("Okta-shaped SCIM exchange against the printed root URL", self.scim_exchange)
+        c.section("Management commands and /api/whoami", self.commands_and_whoami)
         c.section("Host admin: login through the host's /admin/login/", self.admin_login)
         c.section("Console pages inside the host", self.console_pages)
         c.section("Admin: service accounts and API tokens", self.service_accounts_and_tokens)
@@ -411,6 +412,31 @@ class Exercise:
         c.ok(bob_groups == [group["id"]], "bob's groups list it", bob_groups)
         self.state.update(alice=alice, bob=bob, group=group)
 
+    def commands_and_whoami(self) -> None:
+        c, data = self.check, self.quickstart
+        whoami = requests.get(
+            f"{self.base}/api/whoami", headers={"Authorization": f"Bearer {data['token']}"}, timeout=TIMEOUT
+        )
+        c.status(whoami, 200, "GET /api/whoami with the quickstart's token is 200", stop=False)
+        c.ok(
+            whoami.ok and whoami.json().get("username") == data["service_account"],
+            f"  and names {data['service_account']}, a service account",
+            whoami.text[:300],
+        )
+        c.status(
+            requests.get(f"{self.base}/api/whoami", timeout=TIMEOUT), 401, "GET /api/whoami without a token is 401"
+        )
+        done = self.manage("create_service_account", "okta-2", "--group", data["group"], "--json")
+        c.require(
+            done.returncode == 0,
+            f"manage.py create_service_account okta-2 --group '{data['group']}' --json",
+            done.stderr,
+        )
+        account = json.loads(done.stdout)
+        c.ok(set(account) == {"username", "token"} and account["username"] == "okta-2", "  prints username and token")
+        r = SCIMClient(self.live_url(data["scim_root_url"]), account["token"])("GET", "/Groups")
+        c.status(r, 200, "  its token calls SCIM (GET /Groups is 200)", stop=False)
+
     # ------------------------------------------------------------------------------------------------ admin
 
     def admin_login(self) -> None:
@@ -448,13 +474,23 @@ class Exercise:
         c.status(page, 200, f"GET /realms/{realm_uuid}/ (the realm's console page) is 200")
         root = f"{self.base}/api/realms/{realm_uuid}/scim/v2"
         c.ok(f'id="scim-root-url">{root}<' in page.text, f"the realm page shows the SCIM root URL {root}")
+        last = re.search(r'id="scim-last-request">(.*?)</td>', page.text, re.S)
+        c.ok(
+            (last and "/Users" in last.group(1)) or (last and "/Groups" in last.group(1)),
+            "  and the last SCIM request (the request log works in the host)",
+            last.group(1).strip()[:300] if last else "no #scim-last-request",
+        )
         assets = re.findall(r'<link[^>]+href="([^"]+)"', page.text) + re.findall(
             r'<script[^>]+src="([^"]+)"', page.text
         )
         external = [a for a in assets if a.startswith(("http:", "https:", "//"))]
         c.ok(not external, "no CDN: every stylesheet and script is served by the host", external)
         css = [a for a in assets if a.endswith("realms/console.css")]
-        c.ok(css, "the page is styled by realms/console.css (realms/base.html, not overridden)", assets)
+        c.ok(css, "the page is styled by realms/console.css", assets)
+        if self.args.layout_marker:
+            c.ok(self.args.layout_marker in page.text, "the page is in the host's layout (realms/base.html overridden)")
+        else:
+            c.ok('<header class="topbar">' in page.text, "the page is in the apps' own layout (realms/base.html)")
         for asset in assets:
             if asset.startswith("/"):
                 c.status(admin.get(asset), 200, f"GET {asset} is 200", stop=False)
@@ -727,6 +763,10 @@ def main(argv: list[str] | None = None) -> int:
         "--printed-base",
         help="base URL the host's commands print (REALMS['PUBLIC_BASE_URL'], else the default "
         "http://127.0.0.1:8000); default: --base-url",
+    )
+    parser.add_argument(
+        "--layout-marker",
+        help="text of the host's own layout, when it overrides realms/base.html to put the pages in it",
     )
     args = parser.parse_args(argv)
     return Exercise(args).run()
