@@ -74,7 +74,8 @@ class Checks:
             print(f"  ok    {what}", flush=True)
             return True
         self.failed.append(what)
-        print(f"  FAIL  {what}" + (f"\n        {detail}" if detail != "" else ""), flush=True)
+        text = str(detail)[:1500].replace("\n", "\n        ")
+        print(f"  FAIL  {what}" + (f"\n        {text}" if detail != "" else ""), flush=True)
         return False
 
     def require(self, condition: Any, what: str, detail: Any = "") -> None:
@@ -90,10 +91,10 @@ class Checks:
             return True
         return self.ok(good, what, detail)
 
-    def section(self, title: str, body: Callable[[], None]) -> None:
+    def section(self, title: str, steps: Callable[[], None]) -> None:
         print(f"\n== {title}", flush=True)
         try:
-            body()
+            steps()
         except Stop as stop:
             print(f"        (rest of '{title}' skipped: it depends on '{stop}')", flush=True)
         except Exception:
@@ -108,7 +109,8 @@ def explain(response: requests.Response) -> str:
     match = re.search(r'<pre class="exception_value">(.*?)</pre>', text, re.S)
     if match:
         title = re.search(r"<title>(.*?)</title>", text, re.S)
-        gist = f"{unescape(title.group(1).strip()) if title else ''}: {unescape(match.group(1).strip())}"
+        where = re.sub(r"\s+", " ", unescape(title.group(1))).strip() if title else ""
+        gist = f"{where}: {unescape(match.group(1).strip())}"
     elif "errorlist" in text:  # a form sent back with its errors
         errors = re.findall(r'<ul class="errorlist[^"]*"(?: id="([^"]*)")?>(.*?)</ul>', text, re.S)
         gist = "form errors: " + "; ".join(f"{i or 'form'}: {re.sub(r'<[^>]+>', ' ', e).strip()}" for i, e in errors)
@@ -168,6 +170,14 @@ class Browser:
 
     def url(self, path: str) -> str:
         return path if path.startswith("http") else self.base + path
+
+
+def body(response: requests.Response) -> Any:
+    """The JSON of an answer, or {} when it has none (an HTML error page fails the check, not the whole run)."""
+    try:
+        return response.json()
+    except ValueError:
+        return {}
 
 
 def okta_user(username: str, given: str, family: str, external_id: str) -> dict:
@@ -325,10 +335,10 @@ class Exercise:
         c.status(r, 200, "test connector: GET /Users?startIndex=1&count=2 is 200")
         c.ok(r.headers.get("Content-Type", "").startswith("application/scim+json"), "answers application/scim+json")
         c.ok(
-            r.json()
+            body(r)
             == {"schemas": [LIST_SCHEMA], "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []},
             "an empty ListResponse",
-            r.text,
+            explain(r),
         )
         c.status(scim("GET", "/Groups", startIndex=1, count=100), 200, "GET /Groups?startIndex=1&count=100 is 200")
         r = scim("GET", "/Users/", startIndex=1, count=2)
@@ -336,11 +346,11 @@ class Exercise:
 
         lookup = scim("GET", "/Users", filter='userName eq "alice@example.com"', startIndex=1, count=100)
         c.status(lookup, 200, 'lookup GET /Users?filter=userName eq "alice@example.com" is 200')
-        c.ok(lookup.json()["totalResults"] == 0 and lookup.json()["Resources"] == [], "not found: empty list")
+        c.ok(body(lookup)["totalResults"] == 0 and body(lookup)["Resources"] == [], "not found: empty list")
 
         r = scim("POST", "/Users", okta_user("alice@example.com", "Alice", "Liddell", "00ualice"))
         c.status(r, 201, "POST /Users alice is 201")
-        alice = r.json()
+        alice = body(r)
         c.ok(r.headers.get("Location") == f"{root}/Users/{alice['id']}", "Location is <root>/Users/<id>", r.headers)
         c.ok(alice["meta"]["location"] == f"{root}/Users/{alice['id']}", "meta.location under the root URL")
         c.ok(
@@ -352,21 +362,21 @@ class Exercise:
             "the created user is returned whole, without the password",
             alice,
         )
-        found = scim("GET", "/Users", filter='userName eq "ALICE@example.com"', startIndex=1, count=100).json()
+        found = body(scim("GET", "/Users", filter='userName eq "ALICE@example.com"', startIndex=1, count=100))
         c.ok(found["totalResults"] == 1 and found["Resources"][0]["id"] == alice["id"], "lookup ignores case", found)
         r = scim("POST", "/Users", okta_user("Alice@Example.com", "Alice", "L", "00uother"))
         c.status(r, 409, "POST of a taken userName is 409", stop=False)
-        c.ok(r.json().get("scimType") == "uniqueness", "with scimType uniqueness", r.text)
+        c.ok(body(r).get("scimType") == "uniqueness", "with scimType uniqueness", explain(r))
 
         r = scim("GET", f"/Users/{alice['id']}")
         c.status(r, 200, "GET /Users/<id> is 200")
-        current = r.json()
+        current = body(r)
         current["name"]["familyName"] = "Pleasance"
         current["displayName"] = "Alice Pleasance"
         current["password"] = "another-placeholder"  # Okta sometimes echoes one
         r = scim("PUT", f"/Users/{alice['id']}", current)
         c.status(r, 200, "PUT of the returned representation, changed, is 200")
-        put = r.json()
+        put = body(r)
         c.ok(
             put["name"]["familyName"] == "Pleasance" and put["meta"]["version"] != alice["meta"]["version"],
             "the change is kept and the version moves",
@@ -375,15 +385,17 @@ class Exercise:
 
         r = scim("PATCH", f"/Users/{alice['id']}", patch_op({"op": "replace", "value": {"active": False}}))
         c.status(r, 200, 'PATCH {"op":"replace","value":{"active":false}} is 200')
-        c.ok(r.json()["active"] is False, "alice is deactivated")
-        c.ok(scim("GET", f"/Users/{alice['id']}").json()["active"] is False, "and reads back inactive")
+        c.ok(body(r)["active"] is False, "alice is deactivated")
+        c.ok(body(scim("GET", f"/Users/{alice['id']}"))["active"] is False, "and reads back inactive")
 
         r = scim("POST", "/Users", okta_user("bob@example.com", "Bob", "Builder", "00ubob"))
         c.status(r, 201, "POST /Users bob is 201")
-        bob = r.json()
+        bob = body(r)
 
         lookup = scim("GET", "/Groups", filter='displayName eq "Engineering"', startIndex=1, count=100)
-        c.ok(lookup.status_code == 200 and lookup.json()["totalResults"] == 0, "group lookup: not found", lookup.text)
+        c.ok(
+            lookup.status_code == 200 and body(lookup)["totalResults"] == 0, "group lookup: not found", explain(lookup)
+        )
         r = scim(
             "POST",
             "/Groups",
@@ -394,7 +406,7 @@ class Exercise:
             },
         )
         c.status(r, 201, "POST /Groups with a member is 201")
-        group = r.json()
+        group = body(r)
         c.ok([m["value"] for m in group.get("members", [])] == [alice["id"]], "the group holds alice", group)
         r = scim(
             "PATCH",
@@ -406,9 +418,9 @@ class Exercise:
             ),
         )
         c.status(r, {200, 204}, "PATCH group: same-name rename, add bob, remove alice")
-        members = [m["value"] for m in scim("GET", f"/Groups/{group['id']}").json().get("members", [])]
+        members = [m["value"] for m in body(scim("GET", f"/Groups/{group['id']}")).get("members", [])]
         c.ok(members == [bob["id"]], "the group now holds bob only", members)
-        bob_groups = [g["value"] for g in scim("GET", f"/Users/{bob['id']}").json().get("groups", [])]
+        bob_groups = [g["value"] for g in body(scim("GET", f"/Users/{bob['id']}")).get("groups", [])]
         c.ok(bob_groups == [group["id"]], "bob's groups list it", bob_groups)
         self.state.update(alice=alice, bob=bob, group=group)
 
@@ -419,9 +431,9 @@ class Exercise:
         )
         c.status(whoami, 200, "GET /api/whoami with the quickstart's token is 200", stop=False)
         c.ok(
-            whoami.ok and whoami.json().get("username") == data["service_account"],
+            whoami.ok and body(whoami).get("username") == data["service_account"],
             f"  and names {data['service_account']}, a service account",
-            whoami.text[:300],
+            explain(whoami),
         )
         c.status(
             requests.get(f"{self.base}/api/whoami", timeout=TIMEOUT), 401, "GET /api/whoami without a token is 401"
@@ -562,7 +574,7 @@ class Exercise:
             "GET", "/Users"
         )
         c.status(r, 200, "the admin-issued token calls SCIM (GET /Users is 200)", stop=False)
-        c.ok(r.ok and r.json()["totalResults"] == 2, "  and sees the two users", r.text[:300])
+        c.ok(r.ok and body(r)["totalResults"] == 2, "  and sees the two users", explain(r))
         self.state.update(token=secret, token_pk=token_pk)
 
     def service_account_password(self) -> None:
@@ -644,7 +656,7 @@ class Exercise:
         scim = SCIMClient(self.live_url(realm["scim_root_url"]), token)
         r = scim("POST", "/Users", okta_user("carol@example.com", "Carol", "Danvers", "00ucarol"))
         c.status(r, 201, "SCIM POST /Users carol into realm Okta SSO")
-        carol = r.json()
+        carol = body(r)
         r = scim(
             "POST",
             "/Groups",
