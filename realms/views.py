@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import django_filters
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -363,6 +364,7 @@ class RealmGroupDetailView(RealmChildMixin, DetailView):
         ]
 
 
+@login_not_required  # fetched by the IdP's admin or tooling, never by a signed-in user
 @require_GET
 def saml_metadata(request: HttpRequest, pk) -> HttpResponse:
     """The SP metadata of the realm, for the Okta SAML app (public, like any SAML SP metadata)."""

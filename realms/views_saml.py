@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -30,7 +32,9 @@ def render_login_error(request: HttpRequest, error: saml_login.SAMLLoginError, r
         error.message,
         f" [{error.detail}]" if error.detail else "",
     )
-    return render(request, "realms/saml/error.html", {"error": error}, status=error.status)
+    # The host's login page (settings.LOGIN_URL): the apps own no login view and name no URL of the host.
+    context = {"error": error, "login_url": resolve_url(settings.LOGIN_URL)}
+    return render(request, "realms/saml/error.html", context, status=error.status)
 
 
 class ConsoleLoginView(auth_views.LoginView):
@@ -42,6 +46,7 @@ class ConsoleLoginView(auth_views.LoginView):
         return context
 
 
+@login_not_required  # signing in is how a user gets a session (a host's LoginRequiredMiddleware must let it by)
 @never_cache
 @require_GET
 def saml_login_view(request: HttpRequest, pk) -> HttpResponse:
@@ -54,6 +59,7 @@ def saml_login_view(request: HttpRequest, pk) -> HttpResponse:
     return redirect(url)
 
 
+@login_not_required
 @never_cache
 @csrf_exempt  # the IdP posts cross-site; the signed assertion, not a CSRF token, authenticates this POST
 @require_POST

@@ -54,6 +54,9 @@ class SCIMView(APIView):
     parser_classes = [SCIMJSONParser, PlainJSONParser]
     content_negotiation_class = SCIMContentNegotiation
     throttle_classes = [TokenRateThrottle]
+    # SCIM has no API versions of DRF's kind: a host's DEFAULT_VERSIONING_CLASS with ALLOWED_VERSIONS would refuse
+    # every request of Okta, which sends none (406).
+    versioning_class = None
     scim_model: str | None = None  # "realmuser" / "realmgroup"; None for discovery
     is_search = False
 

@@ -15,6 +15,7 @@ class WhoAmIView(APIView):
     authentication_classes = [APITokenAuthentication]
     permission_classes = [IsAuthenticated]
     renderer_classes = [JSONRenderer]
+    versioning_class = None
 
     def get(self, request: Request) -> Response:
         token = request.auth

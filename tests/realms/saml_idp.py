@@ -67,7 +67,11 @@ def make_key_pair(directory: Path, name: str) -> KeyPair:
 
 
 class TestIdP:
-    """An Okta-like IdP. `lifetime_minutes` sets the assertions' validity (negative: already expired)."""
+    """An Okta-like IdP. `lifetime_minutes` sets the assertions' validity (negative: already expired).
+
+    `sp_metadata` may be empty: such an IdP publishes its metadata (to create a realm with) but answers no SP; an
+    IdP made later with the same keys and the realm's SP metadata publishes the same metadata.
+    """
 
     __test__ = False  # not a pytest test class
 
@@ -79,32 +83,32 @@ class TestIdP:
 
     def _config(self) -> IdPConfig:
         config = IdPConfig()
-        config.load(
-            {
-                "entityid": IDP_ENTITY_ID,
-                "service": {
-                    "idp": {
-                        "endpoints": {"single_sign_on_service": [(IDP_SSO_URL, BINDING_HTTP_REDIRECT)]},
-                        "policy": {
-                            "default": {
-                                "lifetime": {"minutes": self.lifetime_minutes},
-                                "attribute_restrictions": None,
-                                "name_form": NAME_FORMAT_BASIC,
-                            }
-                        },
-                        "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
-                        # Okta's defaults (pysaml2's own are RSA-SHA1 / SHA-1).
-                        "signing_algorithm": SIG_RSA_SHA256,
-                        "digest_algorithm": DIGEST_SHA256,
-                    }
-                },
-                "key_file": str(self.keys.key_file),
-                "cert_file": str(self.keys.cert_file),
-                "xmlsec_binary": shutil.which("xmlsec1"),
-                "metadata": {"inline": [self.sp_metadata]},
-                "allow_unknown_attributes": True,
-            }
-        )
+        settings = {
+            "entityid": IDP_ENTITY_ID,
+            "service": {
+                "idp": {
+                    "endpoints": {"single_sign_on_service": [(IDP_SSO_URL, BINDING_HTTP_REDIRECT)]},
+                    "policy": {
+                        "default": {
+                            "lifetime": {"minutes": self.lifetime_minutes},
+                            "attribute_restrictions": None,
+                            "name_form": NAME_FORMAT_BASIC,
+                        }
+                    },
+                    "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
+                    # Okta's defaults (pysaml2's own are RSA-SHA1 / SHA-1).
+                    "signing_algorithm": SIG_RSA_SHA256,
+                    "digest_algorithm": DIGEST_SHA256,
+                }
+            },
+            "key_file": str(self.keys.key_file),
+            "cert_file": str(self.keys.cert_file),
+            "xmlsec_binary": shutil.which("xmlsec1"),
+            "allow_unknown_attributes": True,
+        }
+        if self.sp_metadata:  # without it, the IdP can publish its own metadata but answer no SP yet
+            settings["metadata"] = {"inline": [self.sp_metadata]}
+        config.load(settings)
         return config
 
     @property

@@ -383,6 +383,32 @@ def test_unknown_realm(client, db, caplog):
     assert_refused(response, client, caplog, 404, "unknown_realm", "There is no realm at this address")
 
 
+def test_refusal_page_in_a_host_without_the_consoles_url_names_links_the_hosts_login_url(
+    client, saml_realm, idp, settings, caplog
+):
+    """A host that embeds the apps has its own login (here Django's admin) and no URL named 'login'."""
+    settings.ROOT_URLCONF = "tests.embedding.host_urls"
+    settings.LOGIN_URL = "admin:login"
+    response = client.post(acs_path(saml_realm), {"SAMLResponse": "bm90IHhtbA=="})
+    assert_refused(response, client, caplog, 400, "invalid_response", "could not be read")
+    assert 'href="/admin/login/"' in response.content.decode()
+
+
+def test_sign_in_works_in_a_host_whose_middleware_requires_a_login_everywhere(client, saml_realm, idp, settings):
+    """Django's LoginRequiredMiddleware (5.1+) sends every anonymous request to LOGIN_URL unless the view opts out:
+    the SP metadata, the SAML login and the ACS are reached before there is a session."""
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.contrib.auth.middleware.LoginRequiredMiddleware"]
+    assert client.get("/realms/").status_code == 302  # the console pages still need a login
+    metadata = client.get(f"/realms/{saml_realm.pk}/saml/metadata/")
+    assert metadata.status_code == 200
+    assert f'entityID="{sp_entity_id(saml_realm)}"' in metadata.content.decode()
+    response = sign_in(client, saml_realm, idp, "jane@example.com", next_url="/realms/")
+    assert response.status_code == 302 and response["Location"] == "/realms/"
+    assert logged_in_user(client).username == "jane@example.com"
+    garbage = Client().post(acs_path(saml_realm), {"SAMLResponse": "bm90IHhtbA=="})
+    assert garbage.status_code == 400  # the ACS answers, rather than redirecting to a login
+
+
 def test_realm_not_enabled_for_login(client, saml_realm, idp, caplog):
     saml_response = idp.response(
         user_attributes("jane@example.com"),
