@@ -80,6 +80,10 @@ class RealmMisconfigured(SAMLLoginError):
     status, code, title = 409, "realm_misconfigured", "This realm's SAML settings cannot be used"
 
 
+class SAMLUnavailable(SAMLLoginError):
+    status, code, title = 503, "xmlsec1_missing", "SAML sign-in is unavailable on this server"
+
+
 class IdPInitiatedRefused(SAMLLoginError):
     status, code, title = 403, "idp_initiated_refused", "Sign-in from the identity provider is not allowed"
 
@@ -152,6 +156,13 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str:
 
 
 def _client(realm: Realm, request: HttpRequest):
+    if saml.xmlsec_binary() is None:
+        # pysaml2 would fail with "Cannot find ['xmlsec1']", which reads like a broken realm; it is the server.
+        raise SAMLUnavailable(
+            "This server cannot check SAML signatures: the xmlsec1 program is not installed. Ask the console's "
+            "administrator to install it (Debian package xmlsec1).",
+            detail="xmlsec1 not found on PATH",
+        )
     try:
         return saml.sp_client(realm, request)
     except Exception as exc:  # pysaml2 raises many kinds of errors on unusable metadata or a missing xmlsec1
