@@ -1,8 +1,9 @@
 """Rate limiting per API token (429 with an integer Retry-After, which Okta waits before retrying).
 
 The limit is `SCIM["RATE_LIMIT"]` ("<n>/<second|minute|hour>", None to turn it off), read on every request. Counts
-live in Django's cache: the default per-process memory cache limits each worker on its own; `CACHE=database` (see
-docs/configuration.md) shares the counts between all workers and app servers.
+live in Django's cache: the default per-process memory cache limits each worker on its own; a shared cache (the
+reference host's `CACHE_URL=redis://…` or `CACHE=database`, see docs/configuration.md) shares the counts between
+all workers and app servers.
 """
 
 from __future__ import annotations

@@ -1,9 +1,14 @@
 """Rate limiting per token: 429 with an integer Retry-After (Okta waits that long), configurable per deployment."""
 
+import socket
+import subprocess
+import time
+
 import pytest
 from django.core.cache import cache
 
 from ..scim.conftest import SCIMClient, assert_scim_error, scim_token
+from ..system_programs import require_program
 
 
 @pytest.fixture(autouse=True)
@@ -35,3 +40,58 @@ def test_the_limit_is_per_token(client, scim, realm, settings):
 def test_rate_limiting_can_be_turned_off(scim, settings):
     settings.SCIM = {"RATE_LIMIT": None}
     assert all(scim.get("/ServiceProviderConfig").status_code == 200 for _ in range(30))
+
+
+def free_port(low: int = 6390, high: int = 6399) -> int:
+    for port in [*range(low, high + 1), 0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free port")
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A redis-server of the tests' own (Debian package redis-server), on 127.0.0.1, persisting nothing."""
+    program = require_program("redis-server", "redis-server", "tests of the Redis cache (CACHE_URL=redis://…)")
+    import redis
+
+    port = free_port()
+    directory = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [program, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        cwd=directory,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(100):
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_counts_live_in_redis_with_cache_url(scim, settings, redis_url):
+    """With Django's Redis cache (what CACHE_URL configures), every worker and app server reads the same count."""
+    import redis
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    settings.SCIM = {"RATE_LIMIT": "3/minute"}
+    store = redis.Redis.from_url(redis_url)
+    store.flushdb()
+    for _ in range(3):
+        assert scim.get("/Users").status_code == 200
+    assert store.keys("*scim-throttle*")  # the count is in Redis, not in this process
+    assert_scim_error(scim.get("/Users"), 429)
+    store.flushdb()  # another process's view: what Redis holds is the whole count
+    assert scim.get("/Users").status_code == 200
