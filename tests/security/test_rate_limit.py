@@ -7,6 +7,8 @@ import time
 import pytest
 from django.core.cache import cache
 
+from scim.throttling import TokenRateThrottle
+
 from ..scim.conftest import SCIMClient, assert_scim_error, scim_token
 from ..system_programs import require_program
 
@@ -16,6 +18,24 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+class Clock:
+    """The throttle's clock, frozen 30 s into a minute: counts are per window of the period, and a test that ran
+    across the end of a minute would see the count start again."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_030.0  # a multiple of 60, plus 30 s
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(TokenRateThrottle, "timer", staticmethod(clock))
+    return clock
 
 
 def test_over_the_limit_is_429_with_retry_after(scim, settings):
@@ -35,6 +55,27 @@ def test_the_limit_is_per_token(client, scim, realm, settings):
     assert scim.get("/Users").status_code == 429
     other = SCIMClient(client, realm, scim_token())
     assert other.get("/Users").status_code == 200
+
+
+def test_the_count_starts_again_with_the_next_window(scim, settings, clock):
+    settings.SCIM = {"RATE_LIMIT": "2/minute"}
+    assert [scim.get("/Users").status_code for _ in range(3)] == [200, 200, 429]
+    clock.now += 29
+    response = scim.get("/Users")
+    assert response.status_code == 429 and response["Retry-After"] == "1"  # the minute ends in 1 s
+    clock.now += 1
+    assert [scim.get("/Users").status_code for _ in range(3)] == [200, 200, 429]
+    assert scim.get("/Users")["Retry-After"] == "60"
+
+
+def test_refused_calls_do_not_extend_the_wait(scim, settings, clock):
+    """Okta retries after Retry-After: the calls it makes while refused never push the end of the window."""
+    settings.SCIM = {"RATE_LIMIT": "1/hour"}
+    assert scim.get("/Users").status_code == 200
+    for _ in range(5):
+        assert scim.get("/Users")["Retry-After"] == str(3600 - 1_800_000_030 % 3600)
+    clock.now += 3600 - 1_800_000_030 % 3600
+    assert scim.get("/Users").status_code == 200
 
 
 def test_rate_limiting_can_be_turned_off(scim, settings):
