@@ -38,3 +38,11 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # The request line never holds a secret (tokens travel in the Authorization header, which is not logged).
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+# gunicorn 25.1+ opens a control socket for `gunicornc` at one path per user ($HOME/.gunicorn/gunicorn.ctl): a
+# second app server on the same host would take it from the first. Off, unless GUNICORN_CONTROL_SOCKET names a
+# path of this server's own. (Older gunicorn ignores both names.)
+_control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "").strip()
+if _control_socket:
+    control_socket = _control_socket
+control_socket_disable = not _control_socket

@@ -128,13 +128,39 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             server_side_binding=True, prepare_threshold=int(_threshold)
         )
 
-# Cache: per-process memory by default; CACHE=database shares it (rate-limit counts) between workers and servers
-# through the database (run `manage.py createcachetable` once).
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "realms"}
-    if os.environ.get("CACHE", "memory").strip().lower() != "database"
-    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "realms_cache"}
-}
+
+def _caches() -> dict:
+    """The cache, which holds the per-token SCIM rate-limit counts.
+
+    Per-process memory by default (each worker counts on its own). With several workers or app servers the counts
+    must live in a cache they share: `CACHE_URL=redis://host:6379/0` (Django's Redis backend, the `redis`
+    package of the `console` extra), or `CACHE=database` (run `manage.py createcachetable` once).
+    """
+    url = os.environ.get("CACHE_URL", "").strip()
+    kind = os.environ.get("CACHE", "").strip().lower() or ("redis" if url else "memory")
+    if url:
+        if kind != "redis":
+            raise ImproperlyConfigured(f"CACHE_URL is a Redis cache: unset CACHE={kind}, or CACHE_URL")
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ImproperlyConfigured(f"CACHE_URL must be a redis://, rediss:// or unix:// URL, not {url!r}")
+        timeout = float(os.environ.get("CACHE_SOCKET_TIMEOUT", "1"))
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "realms"),
+                # A Redis that stops answering costs each request at most this long, never a stuck worker.
+                "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
+            }
+        }
+    if kind == "memory":
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "realms"}}
+    if kind == "database":
+        return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "realms_cache"}}
+    raise ImproperlyConfigured(f"CACHE must be memory or database (or set CACHE_URL=redis://…), not {kind!r}")
+
+
+CACHES = _caches()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "console.User"
@@ -191,6 +217,10 @@ REALMS: dict = {
     "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
 }
 SCIM: dict = {}
+# The per-token SCIM rate limit ("<n>/<second|minute|hour|day>", or "off"); the app's default when unset.
+_rate_limit = os.environ.get("SCIM_RATE_LIMIT", "").strip()
+if _rate_limit:
+    SCIM["RATE_LIMIT"] = None if _rate_limit.lower() in {"off", "none"} else _rate_limit
 
 LOGGING = {
     "version": 1,

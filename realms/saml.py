@@ -17,6 +17,7 @@ from .models import Realm
 
 
 def xmlsec_binary() -> str | None:
+    """xmlsec1 (Debian package xmlsec1), which pysaml2 runs to check signatures; None when it is not installed."""
     return shutil.which("xmlsec1")
 
 

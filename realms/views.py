@@ -25,7 +25,7 @@ from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from scim.models import RealmSCIMStatus, SCIMRequestError
 
-from . import urls_helpers
+from . import saml, urls_helpers
 from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter
 from .forms import RealmForm
 from .mixins import ConsoleMixin
@@ -150,6 +150,7 @@ class RealmDetailView(RealmConsoleMixin, DetailView):
         context["saml_metadata_url"] = urls_helpers.saml_metadata_url(realm.pk, request)
         context["saml_entity_id"] = context["saml_metadata_url"]
         context["saml_acs_url"] = urls_helpers.saml_acs_url(realm.pk, request)
+        context["xmlsec1_missing"] = saml.xmlsec_binary() is None
         context["counts"] = RealmUser.objects.filter(realm=realm).aggregate(
             users=Count("pk"), active=Count("pk", filter=Q(active=True))
         )

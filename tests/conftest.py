@@ -27,7 +27,10 @@ def pytest_collection_modifyitems(config, items):
 
     if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://…)")
+    skip = pytest.mark.skip(
+        reason='needs PostgreSQL: DATABASE_URL=postgres://… (Debian package postgresql; eval "$(.ci/start-postgres)" '
+        "starts one)"
+    )
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)

@@ -31,6 +31,10 @@ class RealmMisconfigured(SAMLLoginError):
     status, code, title = 409, "realm_misconfigured", "This realm's SAML settings cannot be used"
 
 
+class SAMLUnavailable(SAMLLoginError):
+    status, code, title = 503, "xmlsec1_missing", "SAML sign-in is unavailable on this server"
+
+
 class IdPInitiatedRefused(SAMLLoginError):
     status, code, title = 403, "idp_initiated_refused", "Sign-in from the identity provider is not allowed"
 

@@ -65,6 +65,7 @@ from .saml_errors import (
     RealmNotEnabled,
     ReplayedAssertion,
     SAMLLoginError,
+    SAMLUnavailable,
     UnknownRealm,
     WeakSignatureAlgorithm,
     WrongAudience,
@@ -108,6 +109,13 @@ def safe_next_url(request: HttpRequest, url: str | None) -> str:
 
 
 def _client(realm: Realm, request: HttpRequest):
+    if saml.xmlsec_binary() is None:
+        # pysaml2 would fail with "Cannot find ['xmlsec1']", which reads like a broken realm; it is the server.
+        raise SAMLUnavailable(
+            "This server cannot check SAML signatures: the xmlsec1 program is not installed. Ask the console's "
+            "administrator to install it (Debian package xmlsec1).",
+            detail="xmlsec1 not found on PATH",
+        )
     try:
         return saml.sp_client(realm, request)
     except Exception as exc:  # pysaml2 raises many kinds of errors on unusable metadata or a missing xmlsec1
@@ -485,6 +493,7 @@ __all__ = [
     "RealmNotEnabled",
     "ReplayedAssertion",
     "SAMLLoginError",
+    "SAMLUnavailable",
     "UnknownRealm",
     "WeakSignatureAlgorithm",
     "WrongAudience",

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from ..system_programs import require_program
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -31,12 +32,11 @@ E2E_PASSWORD = "correct horse battery staple"
 @pytest.fixture(scope="session")
 def chromium():
     """One headless Chromium for the whole session (Debian's package, started by the tests)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    executable = require_program("chromium", "chromium", "browser tests")
     from playwright.sync_api import sync_playwright
 
     manager = sync_playwright().start()
-    browser = manager.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    browser = manager.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
     try:
         yield manager, browser
     finally:

@@ -28,6 +28,8 @@ from saml2.sigver import pre_signature_part
 from saml2.time_util import a_while_ago
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+from ..system_programs import require_program
+
 IDP_ENTITY_ID = "http://www.okta.com/exk-test-idp"
 IDP_SSO_URL = "https://example.okta.com/app/test/exk-test-idp/sso/saml"
 AUTHN = {"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport", "authn_auth": IDP_ENTITY_ID}
@@ -76,6 +78,7 @@ class TestIdP:
     __test__ = False  # not a pytest test class
 
     def __init__(self, keys: KeyPair, sp_metadata: str, lifetime_minutes: int = 5) -> None:
+        require_program("xmlsec1", "xmlsec1", "SAML tests (the IdP signs and the console verifies with it)")
         self.keys = keys
         self.sp_metadata = sp_metadata
         self.lifetime_minutes = lifetime_minutes

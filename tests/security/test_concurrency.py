@@ -26,6 +26,7 @@ from realms.models import RealmGroupMembership, RealmUser
 
 from ..factories import RealmFactory, RealmGroupFactory, RealmUserFactory
 from ..scim.conftest import okta_user, patch_op, scim_token
+from ..system_programs import postgresql_bin_dir
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,10 +225,15 @@ def test_database_error_in_the_middle_of_a_patch_stores_nothing_and_a_retry_succ
     assert RealmGroupMembership.objects.filter(group=group).count() == 2
 
 
-def test_database_going_away_and_coming_back(transactional_db):
+@pytest.fixture
+def pg_bin_dir() -> Path:
+    return postgresql_bin_dir()
+
+
+def test_database_going_away_and_coming_back(transactional_db, pg_bin_dir):
     """A PostgreSQL server of its own, stopped and started under a running gunicorn: 503 with Retry-After while
     it is down, and the same workers serve again once it is back, without a restart."""
-    bin_dir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+    bin_dir = pg_bin_dir
     tmp_path = Path(tempfile.mkdtemp(prefix="realms-outage-"))  # readable by the postgres user, unlike pytest's
     data = tmp_path / "pg"
     run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
