@@ -148,3 +148,9 @@ def test_commands_print_one_json_object_on_stdout_through_manage_py(tmp_path):
     account = json.loads(manage("create_service_account", "robot", "--group", quick["group"], "--json"))
     assert quick["realm_uuid"] == realm["uuid"]
     assert account["username"] == "robot" and account["token"].startswith("zrlm_")
+
+
+def test_scim_quickstart_names_the_service_account_when_asked(db):
+    data = json.loads(run("scim_quickstart", "--realm", "Okta", "--service-account", "okta-scim@example.com", "--json"))
+    assert data["service_account"] == "okta-scim@example.com"
+    assert authenticate_token(data["token"]).user.get_username() == "okta-scim@example.com"

@@ -50,7 +50,7 @@ class QuickstartResult:
 
 
 @transaction.atomic
-def scim_quickstart(realm_name: str) -> QuickstartResult:
+def scim_quickstart(realm_name: str, service_account: str | None = None) -> QuickstartResult:
     """Create or reuse an Okta realm with SCIM on, a group with the eight SCIM permissions, a service account in
     it, and issue a fresh token: everything Okta's Provisioning tab needs, in one call."""
     realm = Realm.objects.filter(name=realm_name).first()
@@ -62,7 +62,8 @@ def scim_quickstart(realm_name: str) -> QuickstartResult:
         realm.save(update_fields=["scim_enabled", "updated_at"])
     group, _ = Group.objects.get_or_create(name=f"SCIM {realm_name}"[:150])
     group.permissions.add(*scim_permissions())
-    username = _service_account_username(realm_name)
+    # A host whose USERNAME_FIELD is an email names the account itself (scim-<realm> is not an email).
+    username = service_account or _service_account_username(realm_name)
     user_model = get_user_model()
     account = ServiceAccount.objects.filter(**{f"user__{user_model.USERNAME_FIELD}": username}).first()
     if account is None:

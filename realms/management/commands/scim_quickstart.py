@@ -17,6 +17,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--realm", required=True, metavar="NAME")
+        parser.add_argument(
+            "--service-account",
+            metavar="USERNAME",
+            help="Username of the service account (default scim-<realm>; give an email if usernames are emails).",
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object on stdout.")
 
     def handle(self, *args, **options) -> None:
@@ -24,7 +29,7 @@ class Command(BaseCommand):
             # All or nothing: what is printed is computed before the commit, so a failure leaves no realm, account
             # or token whose secret was never shown.
             with transaction.atomic():
-                result = services.scim_quickstart(options["realm"])
+                result = services.scim_quickstart(options["realm"], options["service_account"])
                 data = {
                     "realm_uuid": str(result.realm.pk),
                     "realm_name": result.realm.name,
