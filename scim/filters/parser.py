@@ -32,6 +32,11 @@ Decisions worth knowing:
   recursion limit.  Because ``and``/``or`` are associative, a parenthesised group of the same
   operator is merged into the surrounding chain: ``(a and b) and c`` and ``a and b and c`` give the
   same tree.  Operand order is always preserved (an in-order walk yields the operands as written).
+* String literals are JSON strings (RFC 7159 §7) with two exceptions, both refused: an escaped NUL
+  (``\\u0000``) and an unpaired surrogate escape (``\\ud800``).  JSON allows them, but no attribute can
+  hold them (PostgreSQL's text and jsonb refuse NUL, UTF-8 has no surrogates), and literals are decoded
+  here, after the request body's own check (scim.negotiation): this is the one place that sees them,
+  for filters and PATCH paths alike.
 * Numbers follow JSON syntax: integers become :class:`int`, numbers with a fraction or exponent
   become :class:`decimal.Decimal` (exact, so ``1.10`` is not silently rounded as a float would be).
 * Attribute paths inside ``[...]`` are relative to the attribute before the bracket.  A value filter
@@ -437,6 +442,13 @@ def _scan_string(text: str, start: int) -> tuple[str, int]:
                 if 0xD800 <= code <= 0xDFFF:
                     raise FilterSyntaxError(
                         f"unpaired surrogate escape {_show(text[pos : pos + 6])} in string at position {pos}",
+                        position=pos,
+                        token=text[pos : pos + 6],
+                    )
+                if code == 0:
+                    raise FilterSyntaxError(
+                        f"NUL character escape {_show(text[pos : pos + 6])} in string at position {pos}; "
+                        "no attribute value can contain U+0000",
                         position=pos,
                         token=text[pos : pos + 6],
                     )
