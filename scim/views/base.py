@@ -39,7 +39,7 @@ from ..errors import (
 )
 from ..filters import AttrPath, Compare, FilterSyntaxError, parse_attr_path, parse_filter
 from ..filters.compiler import FilterCompileError, compile_filter, compile_sort
-from ..negotiation import PlainJSONParser, SCIMContentNegotiation, SCIMJSONParser, SCIMRenderer
+from ..negotiation import PlainJSONParser, SCIMContentNegotiation, SCIMJSONParser, SCIMRenderer, unstorable
 from ..permissions import SCIMPermission
 from ..selection import Selection, apply_selection, parse_selection
 from ..throttling import TokenRateThrottle
@@ -84,6 +84,7 @@ class SCIMView(APIView):
             raise NotFound(NO_REALM)
         if request.method in {"POST", "PUT", "PATCH"} and not self._has_body(request):
             raise InvalidSyntax("The request body is empty; a JSON object was expected.")
+        check_url_and_headers(request, kwargs)
         self.root_url = urls_helpers.scim_root_url(realm.pk, request)
 
     @staticmethod
@@ -121,6 +122,37 @@ class SCIMViewSet(ViewSetMixin, SCIMView):
     # (/Schemas/urn:…:core:2.0:User), and an id that is not one of ours gets the resource's own 404, not the
     # catch-all's.
     lookup_value_regex = "[^/]+"
+
+
+# ------------------------------------------------------------------------------------------ the URL and headers
+
+# The request headers this server reads values from (RFC 7644 §3.14); the others are never looked at.
+READ_HEADERS = ("If-Match", "If-None-Match")
+
+
+def check_url_and_headers(request: Request, url_kwargs: dict[str, Any]) -> None:
+    """Refuse, with a 400 naming the problem (RFC 7644 §3.12), what no database can store or search for (a NUL
+    character, a lone surrogate) in the ids of the path, in the query parameters (names and values) and in the
+    headers read: the one check of the URL and headers, before any value from them reaches a query. Bodies are
+    checked as they are parsed (scim.negotiation.check_storable); string literals of filters and PATCH paths,
+    which only exist once decoded, where they are decoded (scim.filters.parser)."""
+    for name, value in url_kwargs.items():
+        reason = unstorable(value) if isinstance(value, str) else None
+        if reason is not None:
+            raise InvalidValue(f"The {name.replace('_', ' ')} in the URL contains {reason}.")
+    for key, values in request.query_params.lists():
+        reason = unstorable(key)
+        if reason is not None:
+            raise InvalidValue(f"A query parameter name contains {reason}.")
+        for value in values:
+            reason = unstorable(value)
+            if reason is not None:
+                error = InvalidFilter if key.lower() == "filter" else InvalidValue
+                raise error(f"The '{key}' query parameter contains {reason}.")
+    for header in READ_HEADERS:
+        reason = unstorable(request.headers.get(header) or "")
+        if reason is not None:
+            raise InvalidValue(f"The {header} header contains {reason}.")
 
 
 # ------------------------------------------------------------------------------------------ query parameters
@@ -163,9 +195,6 @@ def _as_csv(value: Any, name: str) -> str | None:
 def parse_list_query(params: dict[str, Any]) -> ListQuery:
     """Parse and check paging, filter, sort and attribute selection; clamp what the RFC says to clamp."""
     lowered = {k.lower(): v for k, v in params.items()}
-    for key, value in lowered.items():
-        if isinstance(value, str) and "\x00" in value:
-            raise InvalidValue(f"The '{key}' parameter contains a NUL character.")
     filter_text = lowered.get("filter")
     expr = None
     if filter_text is not None:
