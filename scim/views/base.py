@@ -15,6 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.http import HttpRequest
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -82,10 +83,20 @@ class SCIMView(APIView):
         if token_realm is not None and token_realm != realm.pk:
             # A token restricted to another realm learns nothing about this one, not even that it exists.
             raise NotFound(NO_REALM)
+        if not self._handles(request.method):
+            # Before the body is looked at: a method this endpoint does not serve is a 405 with its Allow header
+            # (RFC 7231 §6.5.5), body or not; DRF itself would only find out after `initial`.
+            raise MethodNotAllowed(request.method or "")
         if request.method in {"POST", "PUT", "PATCH"} and not self._has_body(request):
             raise InvalidSyntax("The request body is empty; a JSON object was expected.")
         check_url_and_headers(request, kwargs)
         self.root_url = urls_helpers.scim_root_url(realm.pk, request)
+
+    def _handles(self, method: str | None) -> bool:
+        """Whether this view has a handler for `method` (on a viewset: an action the router mapped it to), as DRF's
+        dispatch decides it."""
+        name = (method or "").lower()
+        return name in self.http_method_names and hasattr(self, name)
 
     @staticmethod
     def _content_length(request: Request) -> int | None:
