@@ -253,6 +253,12 @@ def parse_list_query(params: dict[str, Any]) -> ListQuery:
     )
 
 
+def asks_for_attributes(request: Request) -> bool:
+    """Whether the request names attributes to return (RFC 7644 §3.4.2.5: `attributes` or `excludedAttributes`, in
+    any letter case, even empty): a write may then not answer 204, it must return what they select."""
+    return any(key.lower() in {"attributes", "excludedattributes"} for key in request.query_params)
+
+
 def list_response(resources: list[dict], total: int, start_index: int) -> dict[str, Any]:
     """RFC 7644 §3.4.2: ListResponse, with integer paging fields and itemsPerPage the number returned."""
     return {
