@@ -392,6 +392,27 @@ def test_nul_and_lone_surrogates_whatever_the_door(world, method, path, body, he
     assert scim.get(f"/Users/{user.pk}").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("resource", "text", "status"),
+    [
+        # PostgreSQL's numeric stops at 1e131071 (and 1e-16383): "value overflows numeric format" failed the query.
+        ("Users", "emails[$ref le 1e9999999]", 400),
+        ("Groups", "title gt -1e999999", 400),
+        ("Users", "urn:okta:custom:1.0:User:level lt 1e-99999", 400),
+        # SQLite compares doubles: an integer beyond one (1e308) failed to convert.
+        ("Users", f"urn:okta:custom:1.0:User:level lt {'9' * 400}", 200),
+        ("Groups", f"size gt -{'9' * 999}", 200),
+    ],
+)
+def test_numbers_beyond_what_databases_compare(world, resource, text, status):
+    scim, user, _ = world
+    response = scim.get(_filter_url(resource, text))
+    assert response.status_code == status, response.content
+    if status == 400:
+        assert response.json()["scimType"] == "invalidFilter" and "1e" in response.json()["detail"]
+    assert scim.get(f"/Users/{user.pk}").status_code == 200  # the transaction is intact
+
+
 def test_a_refusal_for_a_nul_in_the_url_is_recorded(world):
     """The request log keeps the refused path, the NUL replaced (PostgreSQL columns cannot hold it)."""
     from scim.models import SCIMRequestError
