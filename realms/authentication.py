@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from .models import APIToken
 from .services.accounts import TOKEN_BY_HASH, TokenError, authenticate_token
+
+logger = logging.getLogger(__name__)
+
+
+@sensitive_variables("parts")
+def okta_stray_bearer(parts: list[bytes], keyword: bytes, request: Request) -> list[bytes]:
+    """Okta: an admin who pastes "Bearer <token>" into the token field of the app's Provisioning tab makes Okta send
+    `Authorization: Bearer Bearer <token>`. The second keyword is dropped (the token is then checked in full, like
+    any other) and a warning, which never holds the token, says what to fix in Okta."""
+    if len(parts) == 3 and parts[1].lower() == keyword:
+        logger.warning(
+            "%s %s: the Authorization header reads 'Bearer Bearer <token>': the IdP's token field (Okta: API Token, "
+            "in the app's Provisioning tab) holds a stray 'Bearer' before the token. Accepted; remove it there.",
+            request.method,
+            request.path,
+        )
+        return [parts[0], parts[2]]
+    return parts
 
 
 class APITokenAuthentication(authentication.BaseAuthentication):
@@ -16,8 +36,10 @@ class APITokenAuthentication(authentication.BaseAuthentication):
     @sensitive_variables("header", "secret", "token")
     def authenticate(self, request: Request):
         header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
+        keyword = self.keyword.lower().encode()
+        if not header or header[0].lower() != keyword:
             return None
+        header = okta_stray_bearer(header, keyword, request)
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Invalid Authorization header: expected 'Bearer <token>'.")
         try:

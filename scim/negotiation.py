@@ -14,7 +14,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 
-from .errors import InvalidSyntax
+from .errors import InvalidSyntax, InvalidValue
 
 
 class SCIMRenderer(JSONRenderer):
@@ -47,9 +47,23 @@ class SCIMJSONParser(JSONParser):
         return data
 
 
+def unstorable(text: str) -> str | None:
+    """What in `text` no database can store or search for, or None: a NUL character (PostgreSQL's text and jsonb
+    refuse it) or a lone UTF-16 surrogate (not text at all: UTF-8 cannot encode it). Said as a detail would say it,
+    without repeating the character."""
+    if "\x00" in text:
+        return "a NUL character (U+0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a lone UTF-16 surrogate, which is not valid text"
+    return None
+
+
 def check_storable(data) -> None:
-    """Refuse what no database can store: NUL characters and lone UTF-16 surrogates (valid JSON escapes, such as
-    "\\ud800", that decode to strings PostgreSQL and UTF-8 reject). Walks iteratively: depth is no concern."""
+    """Refuse what no database can store (RFC 7644 §3.12 invalidValue): NUL characters and lone UTF-16 surrogates
+    (valid JSON escapes, such as "\\u0000" and "\\ud800", that decode to strings PostgreSQL and UTF-8 reject),
+    in keys and values alike. Walks iteratively: depth is no concern."""
     stack = [data]
     while stack:
         item = stack.pop()
@@ -66,14 +80,9 @@ def check_storable(data) -> None:
 
 
 def _check_text(text: str) -> None:
-    if "\x00" in text:
-        raise InvalidSyntax("The request body contains a NUL character (\\u0000), which cannot be stored.")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidSyntax(
-            "The request body contains a lone UTF-16 surrogate escape, which is not valid text."
-        ) from None
+    reason = unstorable(text)
+    if reason is not None:
+        raise InvalidValue(f"The request body contains {reason}, which cannot be stored.")
 
 
 class PlainJSONParser(SCIMJSONParser):

@@ -9,6 +9,7 @@ in its own response. A failure to record never changes the response.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from django.db import DatabaseError
@@ -27,6 +28,15 @@ def record(request: HttpRequest, response: HttpResponse, realm_pk: uuid.UUID) ->
         record_request(_describe(request, response, realm_pk))
     except DatabaseError:
         logger.warning("Could not record the SCIM request %s %s", request.method, request.path_info)
+
+
+# What no database column can hold: NUL (PostgreSQL) and lone surrogates (not UTF-8). A path such as /Users/%00
+# is refused with a 400, and that refusal is recorded like any other: with U+FFFD in their place.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def _relative_path(request: HttpRequest, realm_pk: uuid.UUID) -> str:
@@ -52,10 +62,10 @@ def _describe(request: HttpRequest, response: HttpResponse, realm_pk: uuid.UUID)
     return SCIMRequest(
         realm_id=realm_pk,
         method=request.method or "",
-        path=_relative_path(request, realm_pk),
+        path=_storable(_relative_path(request, realm_pk)),
         status=response.status_code,
         actor_username=username,
         token_hint=hint,
         scim_type=scim_type,
-        detail=detail,
+        detail=_storable(detail),
     )

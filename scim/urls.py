@@ -2,8 +2,9 @@
 <base>/api/realms/<realm uuid>/scim/v2, and /api/whoami to check a token.
 
 The resources and discovery endpoints are viewsets on a router (RFC 7644 §3.2's endpoint table); the paths the
-router does not serve still answer as SCIM: /Bulk and /Me a 501, the root and any other path a SCIM 404. Every path
-answers with or without a trailing slash and never redirects (Okta follows no redirect on POST).
+router does not serve still answer as SCIM: POST /.search at the root searches across types (RFC 7644 §3.4.3),
+/Bulk and /Me are a 501, the root and any other path a SCIM 404. Every path answers with or without a trailing
+slash and never redirects (Okta follows no redirect on POST).
 """
 
 from django.urls import include, path, re_path
@@ -15,6 +16,7 @@ from .views import (
     MeView,
     NotFoundView,
     ResourceTypeViewSet,
+    RootSearchView,
     SchemaViewSet,
     ServiceProviderConfigViewSet,
     UserViewSet,
@@ -33,6 +35,8 @@ router.register("Schemas", SchemaViewSet, basename="schemas")
 
 scim_patterns = [
     re_path(r"^v2/?$", NotFoundView.as_view(), name="root"),
+    # RFC 7644 §3.4.3: a search across resource types, at the root.
+    re_path(r"^v2/\.search/?$", RootSearchView.as_view(), name="search"),
     re_path(r"^v2/", include(router.urls)),
     re_path(r"^v2/Bulk/?$", BulkView.as_view(), name="bulk"),
     re_path(r"^v2/Me/?$", MeView.as_view(), name="me"),

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from realms.models import APIToken, Realm, ServiceAccount
 from realms.services import SCIM_PERMISSION_CODENAMES
+from realms.services import accounts as account_services
 from realms.services.accounts import authenticate_token
 from tests.factories import User
 
@@ -154,3 +155,60 @@ def test_scim_quickstart_names_the_service_account_when_asked(db):
     data = json.loads(run("scim_quickstart", "--realm", "Okta", "--service-account", "okta-scim@example.com", "--json"))
     assert data["service_account"] == "okta-scim@example.com"
     assert authenticate_token(data["token"]).user.get_username() == "okta-scim@example.com"
+
+
+# Every command does all it says or nothing: a failure half-way leaves no realm, account, token or group behind
+# (a token whose secret was never shown could never be used, nor told apart from a leaked one).
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("failed half-way")
+
+
+def _nothing_left() -> None:
+    from django.contrib.auth.models import Group
+
+    assert not Realm.objects.exists()
+    assert not ServiceAccount.objects.exists()
+    assert not APIToken.objects.exists()
+    assert not User.objects.exists()
+    assert not Group.objects.exists()
+
+
+def test_scim_quickstart_is_all_or_nothing(db, monkeypatch):
+    from realms import urls_helpers
+
+    # The root URL is computed last, after the realm, group, account and token exist.
+    monkeypatch.setattr(urls_helpers, "scim_root_url", _boom)
+    with pytest.raises(RuntimeError, match="half-way"):
+        run("scim_quickstart", "--realm", "Okta", "--json")
+    _nothing_left()
+
+
+def test_scim_quickstart_leaves_a_reused_realm_as_it_was_on_failure(db, monkeypatch):
+    from realms import urls_helpers
+
+    realm = Realm.objects.create(name="Okta", scim_enabled=False)
+    monkeypatch.setattr(urls_helpers, "scim_root_url", _boom)
+    with pytest.raises(RuntimeError):
+        run("scim_quickstart", "--realm", "Okta")
+    realm.refresh_from_db()
+    assert not realm.scim_enabled
+    assert not APIToken.objects.exists() and not ServiceAccount.objects.exists()
+
+
+def test_create_realm_is_all_or_nothing(db, monkeypatch):
+    from realms import urls_helpers
+
+    monkeypatch.setattr(urls_helpers, "saml_acs_url", _boom)
+    with pytest.raises(RuntimeError, match="half-way"):
+        run("create_realm", "--name", "Okta", "--scim", "--json")
+    _nothing_left()
+
+
+def test_create_service_account_is_all_or_nothing(db, monkeypatch):
+    GroupFactory(name="SCIM")
+    monkeypatch.setattr(account_services, "issue_token", _boom)  # after the account and its groups exist
+    with pytest.raises(RuntimeError, match="half-way"):
+        run("create_service_account", "okta", "--group", "SCIM", "--json")
+    assert not User.objects.exists() and not ServiceAccount.objects.exists() and not APIToken.objects.exists()

@@ -408,10 +408,12 @@ class _JsonOp(_VendorExpression):
 
     def _number_param(self, vendor: str) -> Any:
         number = self.number
-        # Django binds Decimal as text on SQLite (never equal to a number) and sqlite3 rejects huge ints.
+        # Django binds Decimal as text on SQLite (never equal to a number) and sqlite3 rejects huge ints. Through
+        # Decimal, an int beyond a double's range becomes an infinity (float() of the int would raise): SQLite's
+        # REAL compares with it as with any number.
         too_big = isinstance(number, int) and abs(number) > _SQLITE_MAX_INT
         if vendor == "sqlite" and (isinstance(number, Decimal) or too_big):
-            return float(number)  # type: ignore[arg-type]
+            return float(Decimal(number))  # type: ignore[arg-type]
         return number
 
     def render(self, compiler: Any, vendor: str) -> _SqlPart:

@@ -32,8 +32,15 @@ Decisions worth knowing:
   recursion limit.  Because ``and``/``or`` are associative, a parenthesised group of the same
   operator is merged into the surrounding chain: ``(a and b) and c`` and ``a and b and c`` give the
   same tree.  Operand order is always preserved (an in-order walk yields the operands as written).
+* String literals are JSON strings (RFC 7159 §7) with two exceptions, both refused: an escaped NUL
+  (``\\u0000``) and an unpaired surrogate escape (``\\ud800``).  JSON allows them, but no attribute can
+  hold them (PostgreSQL's text and jsonb refuse NUL, UTF-8 has no surrogates), and literals are decoded
+  here, after the request body's own check (scim.negotiation): this is the one place that sees them,
+  for filters and PATCH paths alike.
 * Numbers follow JSON syntax: integers become :class:`int`, numbers with a fraction or exponent
   become :class:`decimal.Decimal` (exact, so ``1.10`` is not silently rounded as a float would be).
+  They are 0 or between 1e-1000 and 1e1000 in magnitude (:data:`MAX_NUMBER_EXPONENT`): beyond, no
+  database compares them (PostgreSQL's numeric fails the statement).
 * Attribute paths inside ``[...]`` are relative to the attribute before the bracket.  A value filter
   cannot contain another value filter, and ``emails[type eq "work"].value`` is only valid as a PATCH
   path, never inside a filter.
@@ -57,6 +64,7 @@ __all__ = [
     "COMPARE_OPERATORS",
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_LENGTH",
+    "MAX_NUMBER_EXPONENT",
     "RFC_SCHEMA_URNS",
     "And",
     "AttrPath",
@@ -83,6 +91,11 @@ DEFAULT_MAX_LENGTH: Final = 4096
 
 #: Default cap on nesting: each ``(``, ``not (`` and ``[`` opens one level.
 DEFAULT_MAX_DEPTH: Final = 32
+
+#: Numbers in filters are 0 or between 1e-1000 and 1e1000 in magnitude. PostgreSQL's numeric holds 1e131071 down to
+#: 1e-16383 and fails the whole statement beyond ("value overflows numeric format"); no attribute value comes near
+#: (JSON numbers stop at about 1.8e308 in practice, RFC 8259 §6), so the limit refuses nothing meaningful.
+MAX_NUMBER_EXPONENT: Final = 1000
 
 #: Schema URNs defined by RFC 7643 §8.7.1; a PATCH path equal to one of them names the whole schema.
 RFC_SCHEMA_URNS: Final[frozenset[str]] = frozenset(
@@ -440,6 +453,13 @@ def _scan_string(text: str, start: int) -> tuple[str, int]:
                         position=pos,
                         token=text[pos : pos + 6],
                     )
+                if code == 0:
+                    raise FilterSyntaxError(
+                        f"NUL character escape {_show(text[pos : pos + 6])} in string at position {pos}; "
+                        "no attribute value can contain U+0000",
+                        position=pos,
+                        token=text[pos : pos + 6],
+                    )
                 parts.append(chr(code))
                 pos += 6
             elif escape == "":
@@ -764,13 +784,28 @@ class _Parser:
 
 
 def _number(text: str, pos: int, *, is_integer: bool) -> int | Decimal:
-    """Convert a JSON number (RFC 7159 §6); huge ones are rejected instead of raising ValueError."""
+    """Convert a JSON number (RFC 7159 §6), within the range every database can compare (see
+    :data:`MAX_NUMBER_EXPONENT`); others are rejected instead of raising ValueError or failing in SQL."""
     try:
-        return int(text) if is_integer else Decimal(text)
+        value = int(text) if is_integer else Decimal(text)
     except (ValueError, InvalidOperation):
+        value = None
+    exponent = Decimal(value).adjusted() if value else 0
+    if value is None or exponent >= MAX_NUMBER_EXPONENT:
         raise FilterSyntaxError(
-            f"number {_show(text)} at position {pos} is too large", position=pos, token=text
-        ) from None
+            f"number {_show(text)} at position {pos} is too large; numbers in a filter are below "
+            f"1e{MAX_NUMBER_EXPONENT} in magnitude",
+            position=pos,
+            token=text,
+        )
+    if exponent < -MAX_NUMBER_EXPONENT:
+        raise FilterSyntaxError(
+            f"number {_show(text)} at position {pos} is too small; numbers in a filter are 0 or at least "
+            f"1e-{MAX_NUMBER_EXPONENT} in magnitude",
+            position=pos,
+            token=text,
+        )
+    return value
 
 
 # --------------------------------------------------------------------------------------------------

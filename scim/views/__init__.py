@@ -7,6 +7,7 @@ from .discovery import (
     ServiceProviderConfigViewSet,
 )
 from .groups import GroupViewSet
+from .root import RootSearchView
 from .users import UserViewSet
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "MeView",
     "NotFoundView",
     "ResourceTypeViewSet",
+    "RootSearchView",
     "SchemaViewSet",
     "ServiceProviderConfigViewSet",
     "UserViewSet",

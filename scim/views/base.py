@@ -15,6 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.http import HttpRequest
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,7 +40,7 @@ from ..errors import (
 )
 from ..filters import AttrPath, Compare, FilterSyntaxError, parse_attr_path, parse_filter
 from ..filters.compiler import FilterCompileError, compile_filter, compile_sort
-from ..negotiation import PlainJSONParser, SCIMContentNegotiation, SCIMJSONParser, SCIMRenderer
+from ..negotiation import PlainJSONParser, SCIMContentNegotiation, SCIMJSONParser, SCIMRenderer, unstorable
 from ..permissions import SCIMPermission
 from ..selection import Selection, apply_selection, parse_selection
 from ..throttling import TokenRateThrottle
@@ -85,9 +86,20 @@ class SCIMView(APIView):
         if token_realm is not None and token_realm != realm.pk:
             # A token restricted to another realm learns nothing about this one, not even that it exists.
             raise NotFound(NO_REALM)
+        if not self._handles(request.method):
+            # Before the body is looked at: a method this endpoint does not serve is a 405 with its Allow header
+            # (RFC 7231 §6.5.5), body or not; DRF itself would only find out after `initial`.
+            raise MethodNotAllowed(request.method or "")
         if request.method in {"POST", "PUT", "PATCH"} and not self._has_body(request):
             raise InvalidSyntax("The request body is empty; a JSON object was expected.")
+        check_url_and_headers(request, kwargs)
         self.root_url = urls_helpers.scim_root_url(realm.pk, request)
+
+    def _handles(self, method: str | None) -> bool:
+        """Whether this view has a handler for `method` (on a viewset: an action the router mapped it to), as DRF's
+        dispatch decides it."""
+        name = (method or "").lower()
+        return name in self.http_method_names and hasattr(self, name)
 
     @staticmethod
     def _content_length(request: Request) -> int | None:
@@ -124,6 +136,37 @@ class SCIMViewSet(ViewSetMixin, SCIMView):
     # (/Schemas/urn:…:core:2.0:User), and an id that is not one of ours gets the resource's own 404, not the
     # catch-all's.
     lookup_value_regex = "[^/]+"
+
+
+# ------------------------------------------------------------------------------------------ the URL and headers
+
+# The request headers this server reads values from (RFC 7644 §3.14); the others are never looked at.
+READ_HEADERS = ("If-Match", "If-None-Match")
+
+
+def check_url_and_headers(request: Request, url_kwargs: dict[str, Any]) -> None:
+    """Refuse, with a 400 naming the problem (RFC 7644 §3.12), what no database can store or search for (a NUL
+    character, a lone surrogate) in the ids of the path, in the query parameters (names and values) and in the
+    headers read: the one check of the URL and headers, before any value from them reaches a query. Bodies are
+    checked as they are parsed (scim.negotiation.check_storable); string literals of filters and PATCH paths,
+    which only exist once decoded, where they are decoded (scim.filters.parser)."""
+    for name, value in url_kwargs.items():
+        reason = unstorable(value) if isinstance(value, str) else None
+        if reason is not None:
+            raise InvalidValue(f"The {name.replace('_', ' ')} in the URL contains {reason}.")
+    for key, values in request.query_params.lists():
+        reason = unstorable(key)
+        if reason is not None:
+            raise InvalidValue(f"A query parameter name contains {reason}.")
+        for value in values:
+            reason = unstorable(value)
+            if reason is not None:
+                error = InvalidFilter if key.lower() == "filter" else InvalidValue
+                raise error(f"The '{key}' query parameter contains {reason}.")
+    for header in READ_HEADERS:
+        reason = unstorable(request.headers.get(header) or "")
+        if reason is not None:
+            raise InvalidValue(f"The {header} header contains {reason}.")
 
 
 # ------------------------------------------------------------------------------------------ query parameters
@@ -166,9 +209,6 @@ def _as_csv(value: Any, name: str) -> str | None:
 def parse_list_query(params: dict[str, Any]) -> ListQuery:
     """Parse and check paging, filter, sort and attribute selection; clamp what the RFC says to clamp."""
     lowered = {k.lower(): v for k, v in params.items()}
-    for key, value in lowered.items():
-        if isinstance(value, str) and "\x00" in value:
-            raise InvalidValue(f"The '{key}' parameter contains a NUL character.")
     filter_text = lowered.get("filter")
     expr = None
     if filter_text is not None:
@@ -214,6 +254,12 @@ def parse_list_query(params: dict[str, Any]) -> ListQuery:
         descending=isinstance(sort_order, str) and sort_order.lower() == "descending",
         selection=selection,
     )
+
+
+def asks_for_attributes(request: Request) -> bool:
+    """Whether the request names attributes to return (RFC 7644 §3.4.2.5: `attributes` or `excludedAttributes`, in
+    any letter case, even empty): a write may then not answer 204, it must return what they select."""
+    return any(key.lower() in {"attributes", "excludedattributes"} for key in request.query_params)
 
 
 def list_response(resources: list[dict], total: int, start_index: int) -> dict[str, Any]:

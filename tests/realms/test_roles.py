@@ -60,14 +60,14 @@ def create_group(scim: SCIMClient, name: str, member_ids=()) -> str:
 def add_member(scim: SCIMClient, group_id: str, user_id: str):
     op = {"op": "add", "path": "members", "value": [{"value": user_id}]}
     response = scim.patch(f"/Groups/{group_id}", patch_op(op))
-    assert response.status_code == 200, response.content
+    assert response.status_code == 204, response.content
     return response
 
 
 def remove_member(scim: SCIMClient, group_id: str, user_id: str):
     op = {"op": "remove", "path": f'members[value eq "{user_id}"]'}
     response = scim.patch(f"/Groups/{group_id}", patch_op(op))
-    assert response.status_code == 200, response.content
+    assert response.status_code == 204, response.content
     return response
 
 

@@ -169,3 +169,34 @@ def test_audit_events_record_each_write_with_its_changes(scim, realm):
     dumped = json.dumps([e.changes for e in events])
     assert "password" not in dumped and scim.token not in dumped
     assert not RealmUser.objects.filter(pk=user["id"]).exists()
+
+
+DISCOVERY_PATHS = [
+    "/ServiceProviderConfig",
+    "/ServiceProviderConfig/",
+    "/ServiceProviderConfigs",
+    "/ResourceTypes",
+    "/ResourceTypes/User",
+    "/Schemas",
+    "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+]
+
+
+@pytest.mark.parametrize("path", DISCOVERY_PATHS)
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("body", [None, {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}])
+def test_discovery_endpoints_answer_wrong_methods_with_405_and_allow(scim, method, path, body):
+    """RFC 7644 §4: discovery endpoints are read-only. A write is a 405 with Allow (RFC 7231 §6.5.5), body or not,
+    as on every other SCIM resource; never a 400 about the body."""
+    response = scim.request(method, path, body)
+    error = assert_scim_error(response, 405)
+    assert method in error["detail"]
+    assert [m.strip() for m in response["Allow"].split(",")] == ["GET", "HEAD", "OPTIONS"]
+
+
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/Users"), ("PATCH", "/Groups"), ("POST", "/Users/{id}")])
+def test_wrong_methods_on_resources_are_405_without_a_body_too(scim, method, path):
+    user = scim.post("/Users", okta_user("a@example.com")).json()
+    response = scim.request(method, path.format(id=user["id"]))
+    assert_scim_error(response, 405)
+    assert method not in response["Allow"]

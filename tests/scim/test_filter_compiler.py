@@ -352,6 +352,10 @@ JSON_CASES = [
     (f"{CUSTOM}:level le 7", {A, B}),
     (f"{CUSTOM}:level lt -1e400", NONE),
     (f"{CUSTOM}:level lt 99999999999999999999999", {A, B}),
+    (f"{CUSTOM}:level lt {'9' * 999}", {A, B}),  # beyond a double (SQLite): compared as an infinity
+    (f"{CUSTOM}:level gt -{'9' * 999}", {A, B}),
+    (f"{CUSTOM}:level lt 9e999", {A, B}),
+    (f"{CUSTOM}:level gt 1e-1000", {A, B}),
     (f'{CUSTOM}:level eq "7"', NONE),
     (f"{CUSTOM}:score gt 9", {A}),
     (f"{CUSTOM}:score eq 9.5", {A}),

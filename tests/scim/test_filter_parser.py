@@ -482,7 +482,16 @@ ERROR_CASES = [
         "a eq 1.2.3",
         "invalid number '1.2.3' at position 5; numbers use JSON syntax such as 42, -7, 1.5 or 2e10",
     ),
-    ("a eq 1e99999999999999999999999", "number '1e99999999999999999999999' at position 5 is too large"),
+    (
+        "a eq 1e99999999999999999999999",
+        "number '1e99999999999999999999999' at position 5 is too large; numbers in a filter are below 1e1000 in "
+        "magnitude",
+    ),
+    ("a eq 1e1000", "number '1e1000' at position 5 is too large; numbers in a filter are below 1e1000 in magnitude"),
+    (
+        "a lt -0.1e-1000",
+        "number '-0.1e-1000' at position 5 is too small; numbers in a filter are 0 or at least 1e-1000 in magnitude",
+    ),
     # strings
     ('a eq "abc', "unterminated string starting at position 5; a closing '\"' is missing"),
     ('a eq "abc\\', "unterminated string starting at position 5; a closing '\"' is missing"),
@@ -513,6 +522,10 @@ ERROR_CASES = [
         "as escapes such as \\n or \\u001f",
     ),
     ('a eq "\ud800"', "invalid character U+D800 (a lone surrogate) in string at position 6"),
+    (
+        'a eq "x\\u0000"',
+        "NUL character escape '\\\\u0000' in string at position 7; no attribute value can contain U+0000",
+    ),
     # whitespace between tokens
     ('a eq"x"', "missing whitespace between 'eq' and '\"x\"' at position 4"),
     ('a eq "x"and b pr', "missing whitespace between '\"x\"' and 'and' at position 8"),
@@ -727,10 +740,21 @@ def test_to_string_is_canonical() -> None:
 
 
 def test_to_string_escapes_strings_as_json() -> None:
-    node = eq("a", 'quote " backslash \\ newline \n tab \t nul \x00 snow ☃')
+    node = eq("a", 'quote " backslash \\ newline \n tab \t bell \x07 snow ☃')
     text = to_string(node)
-    assert text == 'a eq "quote \\" backslash \\\\ newline \\n tab \\t nul \\u0000 snow ☃"'
+    assert text == 'a eq "quote \\" backslash \\\\ newline \\n tab \\t bell \\u0007 snow ☃"'
     assert parse_filter(text) == node
+
+
+def test_nul_escapes_are_refused_in_filters_and_paths() -> None:
+    """JSON allows "\\u0000", no attribute can hold it (PostgreSQL refuses NUL): refused where literals are decoded."""
+    text = to_string(eq("a", "nul \x00"))
+    assert text == 'a eq "nul \\u0000"'
+    assert error(text).scim_type == "invalidFilter"
+    assert error(text).position == 10
+    exc = path_error('emails[type eq "\\u0000"].value')
+    assert exc.scim_type == "invalidPath" and "NUL" in str(exc)
+    assert parse_filter('a eq "\\u0001\\u001f"') == eq("a", "\x01\x1f")  # other control characters are values
 
 
 def test_to_string_adds_parentheses_only_where_needed() -> None:
@@ -972,9 +996,11 @@ PATHS = st.builds(
     st.one_of(st.none(), NAMES),
 )
 VALUES = st.one_of(
-    st.text(max_size=10),
+    st.text(alphabet=st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=10),  # no NUL
     st.integers(min_value=-(10**30), max_value=10**30),
-    st.decimals(allow_nan=False, allow_infinity=False).filter(lambda d: d.as_tuple().exponent < 0),  # type: ignore[operator]
+    st.decimals(allow_nan=False, allow_infinity=False).filter(
+        lambda d: d.as_tuple().exponent < 0 and (not d or -1000 <= d.adjusted() < 1000)  # type: ignore[operator]
+    ),
     st.booleans(),
     st.none(),
 )

@@ -197,7 +197,7 @@ def test_removing_a_non_member_is_not_an_error(scim, realm):
     group = RealmGroupFactory(realm=realm)
     u = RealmUserFactory(realm=realm)
     response = scim.patch(f"/Groups/{group.pk}", patch_op({"op": "remove", "path": f'members[value eq "{u.pk}"]'}))
-    assert response.status_code == 200
+    assert response.status_code == 204
     assert not AuditEvent.objects.filter(resource_id=str(group.pk)).exists()
 
 
@@ -208,7 +208,7 @@ def test_several_members_removed_in_one_filter(scim, realm):
         f"/Groups/{group.pk}",
         patch_op({"op": "remove", "path": f'members[value eq "{users[0].pk}" or value eq "{users[1].pk}"]'}),
     )
-    assert response.status_code == 200
+    assert response.status_code == 204
     assert list(RealmGroupMembership.objects.filter(group=group).values_list("user_id", flat=True)) == [users[2].pk]
 
 
@@ -216,7 +216,7 @@ def test_remove_all_members(scim, realm):
     group = RealmGroupFactory(realm=realm)
     for _ in range(3):
         RealmGroupMembershipFactory(group=group)
-    assert scim.patch(f"/Groups/{group.pk}", patch_op({"op": "remove", "path": "members"})).status_code == 200
+    assert scim.patch(f"/Groups/{group.pk}", patch_op({"op": "remove", "path": "members"})).status_code == 204
     assert not RealmGroupMembership.objects.filter(group=group).exists()
 
 
@@ -239,3 +239,38 @@ def test_password_is_never_stored_through_patch(scim, user):
     )
     assert "password" not in body
     assert "s3cret" not in str(RealmUser.objects.get(pk=user["id"]).attributes)
+
+
+def test_group_patch_answers_204_unless_the_client_asks_for_attributes(scim, realm):
+    """RFC 7644 §3.5.2: a 200 carries the entire resource (subject to attributes/excludedAttributes), or the server
+    answers 204. A group's entire resource holds every member, so without an explicit ask the answer is a 204 and a
+    membership change costs time in proportion to the change, not to the group."""
+    group = RealmGroupFactory(realm=realm, display_name="Eng", external_id="okta-eng")
+    kept = RealmGroupMembershipFactory(group=group).user
+    added = RealmUserFactory(realm=realm)
+
+    response = scim.patch(
+        f"/Groups/{group.pk}", patch_op({"op": "add", "path": "members", "value": [{"value": str(added.pk)}]})
+    )
+    assert response.status_code == 204, response.content
+    assert response.content == b""
+    group.refresh_from_db()
+    assert response["ETag"] == f'W/"{group.version}"'
+
+    def patched(query: str) -> dict:
+        response = scim.patch(
+            f"/Groups/{group.pk}?{query}", patch_op({"op": "replace", "path": "displayName", "value": "Eng"})
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    everyone = sorted([str(kept.pk), str(added.pk)])
+    # Whatever is not excluded is there, members included: the entire resource, subject to excludedAttributes.
+    body = patched("excludedAttributes=externalId")
+    assert "externalId" not in body and sorted(m["value"] for m in body["members"]) == everyone
+    body = patched("excludedAttributes=members")
+    assert "members" not in body and body["externalId"] == "okta-eng" and body["meta"]["resourceType"] == "Group"
+    body = patched("attributes=displayName")
+    assert set(body) == {"schemas", "id", "displayName"}
+    body = patched("attributes=members")
+    assert sorted(m["value"] for m in body["members"]) == everyone

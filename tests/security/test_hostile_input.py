@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from realms.models import AuditEvent, RealmGroup, RealmGroupMembership, RealmUser
 
 from ..factories import RealmFactory, RealmGroupMembershipFactory
-from ..scim.conftest import SCIMClient, scim_token
+from ..scim.conftest import SCIMClient, patch_op, scim_token
 
 ATTRIBUTE_NAMES = [
     "userName",
@@ -233,7 +233,7 @@ def test_any_query(world, resource, params, search):
     else:
         from urllib.parse import urlencode
 
-        query = urlencode({k: v.replace("\x00", "") for k, v in params.items()})
+        query = urlencode(params)  # NUL characters included: the URL's door refuses them (400, never a 5xx)
         response = scim.get(f"/{resource}?{query}")
     check(response, before)
     assert snapshot() == before  # reads never write
@@ -290,6 +290,196 @@ def test_lone_surrogates_and_nul_characters(world, raw):
     before = snapshot()
     response = scim.post("/Users", raw=raw)
     check(response, before)
+    assert response.status_code == 400 and response.json()["scimType"] == "invalidValue"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# NUL characters and lone surrogates, whatever the door (RFC 7644 §3.12): a 400 naming the problem, never a 5xx.
+# PostgreSQL refuses NUL in text and jsonb; UTF-8 has no surrogates. JSON allows both as escapes ("\u0000",
+# "\ud800"), and the string literals of filters and PATCH paths are decoded after the body's own check.
+
+NUL, SURROGATE = "\\u0000", "\\ud800"
+ENTERPRISE_DEPARTMENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"
+
+
+def _filter_url(resource: str, text: str) -> str:
+    from urllib.parse import quote
+
+    return f"/{resource}?filter={quote(text)}"
+
+
+DOORS = [
+    # (id, method, path (with {user}/{group}), JSON body, headers, scimType, words the detail must contain)
+    ("GET filter", "GET", _filter_url("Users", f'userName eq "{NUL}"'), None, None, "invalidFilter", "NUL"),
+    ("GET filter, group", "GET", _filter_url("Groups", f'displayName eq "a{NUL}"'), None, None, "invalidFilter", "NUL"),
+    ("GET value filter", "GET", _filter_url("Users", f'emails[value eq "{NUL}"]'), None, None, "invalidFilter", "NUL"),
+    ("GET JSON attribute", "GET", _filter_url("Users", f'title co "{NUL}"'), None, None, "invalidFilter", "NUL"),
+    (
+        "GET extension",
+        "GET",
+        _filter_url("Users", f'{ENTERPRISE_DEPARTMENT} eq "{NUL}"'),
+        None,
+        None,
+        "invalidFilter",
+        "NUL",
+    ),
+    ("GET surrogate", "GET", _filter_url("Users", f'title eq "{SURROGATE}"'), None, None, "invalidFilter", "surrogate"),
+    ("GET raw NUL filter", "GET", "/Users?filter=userName%20eq%20%22%00%22", None, None, "invalidFilter", "NUL"),
+    ("search filter", "POST", "/Users/.search", {"filter": f'userName eq "{NUL}"'}, None, "invalidFilter", "NUL"),
+    ("search, group", "POST", "/Groups/.search", {"filter": f'externalId eq "{NUL}"'}, None, "invalidFilter", "NUL"),
+    (
+        "PATCH path",
+        "PATCH",
+        "/Users/{user}",
+        {"Operations": [{"op": "replace", "path": f'emails[type eq "{NUL}"].value', "value": "x@example.com"}]},
+        None,
+        "invalidPath",
+        "NUL",
+    ),
+    (
+        "PATCH member path",
+        "PATCH",
+        "/Groups/{group}",
+        {"Operations": [{"op": "remove", "path": f'members[value eq "{NUL}"]'}]},
+        None,
+        "invalidPath",
+        "NUL",
+    ),
+    (
+        "PATCH surrogate path",
+        "PATCH",
+        "/Users/{user}",
+        {"Operations": [{"op": "remove", "path": f'emails[type eq "{SURROGATE}"]'}]},
+        None,
+        "invalidPath",
+        "surrogate",
+    ),
+    ("attributes", "GET", "/Users?attributes=userName%00", None, None, "invalidValue", "NUL"),
+    ("sortBy", "GET", "/Users?sortBy=title%00", None, None, "invalidValue", "NUL"),
+    ("startIndex", "GET", "/Groups?startIndex=%00", None, None, "invalidValue", "NUL"),
+    ("parameter name", "GET", "/Users?a%00=1", None, None, "invalidValue", "NUL"),
+    ("user id", "GET", "/Users/%00", None, None, "invalidValue", "NUL"),
+    ("group id", "DELETE", "/Groups/{group}%00", None, None, "invalidValue", "NUL"),
+    ("schema id", "GET", "/Schemas/urn%00", None, None, "invalidValue", "NUL"),
+    (
+        "If-Match",
+        "PATCH",
+        "/Users/{user}",
+        {"Operations": [{"op": "replace", "path": "title", "value": "x"}]},
+        {"If-Match": 'W/"1\x00"'},
+        "invalidValue",
+        "If-Match",
+    ),
+    ("If-None-Match", "GET", "/Users/{user}", None, {"If-None-Match": '"\x00"'}, "invalidValue", "If-None-Match"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "scim_type", "words"),
+    [door[1:] for door in DOORS],
+    ids=[door[0] for door in DOORS],
+)
+def test_nul_and_lone_surrogates_whatever_the_door(world, method, path, body, headers, scim_type, words):
+    scim, user, group = world
+    before = snapshot()
+    response = scim.request(method, path.format(user=user.pk, group=group.pk), body, headers=headers)
+    check(response, before)
+    assert response.status_code == 400, response.content
+    detail = response.json()["detail"]
+    assert response.json()["scimType"] == scim_type, detail
+    assert words in detail and "\x00" not in detail
+    # Nothing was left broken (on PostgreSQL a failed statement would poison the transaction): the next call works.
+    assert scim.get(f"/Users/{user.pk}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("resource", "text", "status"),
+    [
+        # PostgreSQL's numeric stops at 1e131071 (and 1e-16383): "value overflows numeric format" failed the query.
+        ("Users", "emails[$ref le 1e9999999]", 400),
+        ("Groups", "title gt -1e999999", 400),
+        ("Users", "urn:okta:custom:1.0:User:level lt 1e-99999", 400),
+        # SQLite compares doubles: an integer beyond one (1e308) failed to convert.
+        ("Users", f"urn:okta:custom:1.0:User:level lt {'9' * 400}", 200),
+        ("Groups", f"size gt -{'9' * 999}", 200),
+    ],
+)
+def test_numbers_beyond_what_databases_compare(world, resource, text, status):
+    scim, user, _ = world
+    response = scim.get(_filter_url(resource, text))
+    assert response.status_code == status, response.content
+    if status == 400:
+        assert response.json()["scimType"] == "invalidFilter" and "1e" in response.json()["detail"]
+    assert scim.get(f"/Users/{user.pk}").status_code == 200  # the transaction is intact
+
+
+def test_a_refusal_for_a_nul_in_the_url_is_recorded(world):
+    """The request log keeps the refused path, the NUL replaced (PostgreSQL columns cannot hold it)."""
+    from scim.models import SCIMRequestError
+
+    scim, _, _ = world
+    assert scim.get("/Users/%00").status_code == 400
+    row = SCIMRequestError.objects.get()
+    assert (row.path, row.status, row.scim_type) == ("/Users/\ufffd", 400, "invalidValue")
+
+
+# Every JSON escape (RFC 8259 §7), in filter literals and PATCH path literals.
+JSON_ESCAPES = ['\\"', "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t"]
+HEX4 = st.one_of(
+    st.sampled_from(["0000", "001F", "0041", "00e9", "2028", "D800", "dbff", "DC00", "dfff", "FFFF"]),
+    st.integers(min_value=0, max_value=0xFFFF).map(lambda n: f"{n:04x}"),
+)
+literal_pieces = st.one_of(
+    st.sampled_from(JSON_ESCAPES),
+    HEX4.map(lambda digits: "\\u" + digits),
+    st.sampled_from(["\\ud83d\\ude00", "\\uD83D\\uDE00"]),  # a surrogate pair: one character, valid
+    st.text(
+        alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters='"\\'),
+        min_size=1,
+        max_size=4,
+    ),
+)
+json_literals = st.lists(literal_pieces, max_size=6).map(lambda pieces: '"' + "".join(pieces) + '"')
+
+
+def _storable(value: str) -> bool:
+    return "\x00" not in value and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+
+
+@FUZZ
+@given(
+    literal=json_literals,
+    door=st.sampled_from(["GET", ".search", "PATCH path"]),
+    resource=st.sampled_from(["Users", "Groups"]),
+    attr=st.sampled_from(["userName", "displayName", "externalId", "title", "emails.value", ENTERPRISE_DEPARTMENT]),
+    op=st.sampled_from(["eq", "ne", "co", "sw", "ew", "gt", "le"]),
+)
+def test_filter_literals_with_every_json_escape(world, literal, door, resource, attr, op):
+    scim, user, group = world
+    value = json.loads(literal)
+    if resource == "Groups" and attr in ("userName", "title", "emails.value", ENTERPRISE_DEPARTMENT):
+        attr = "displayName"
+    before = snapshot()
+    if door == "PATCH path":
+        if resource == "Users":
+            operation = {"op": "replace", "path": f"emails[type eq {literal}].value", "value": "x@example.com"}
+        else:
+            operation = {"op": "remove", "path": f"members[value eq {literal}]"}
+        response = scim.patch(f"/{resource}/{user.pk if resource == 'Users' else group.pk}", patch_op(operation))
+        refused_as = "invalidPath"
+    else:
+        text = f"{attr} {op} {literal}"
+        if door == "GET":
+            response = scim.get(_filter_url(resource, text))
+        else:
+            response = scim.post(f"/{resource}/.search", {"filter": text})
+        refused_as = "invalidFilter"
+    if not _storable(value):
+        assert response.status_code == 400, response.content
+        assert response.json()["scimType"] == refused_as
+    elif door != "PATCH path":
+        assert response.status_code == 200, response.content  # any other escape is a value like any other
+    check(response, before if response.status_code >= 400 else snapshot())
 
 
 def test_deeply_nested_json_and_huge_numbers(world):

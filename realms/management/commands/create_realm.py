@@ -6,6 +6,7 @@ from pathlib import Path
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from realms import services, urls_helpers
 from realms.forms import validate_idp_metadata
@@ -51,15 +52,18 @@ class Command(BaseCommand):
         if options["enabled_for_login"] and not metadata:
             raise CommandError("--enabled-for-login needs --idp-metadata.")
         try:
-            realm = services.create_realm(
-                options["name"],
-                scim_enabled=options["scim"],
-                idp_metadata=metadata,
-                enabled_for_login=options["enabled_for_login"],
-            )
+            # All or nothing: what is printed (the URLs) is computed before the commit, so a failure leaves no realm
+            # behind that the caller was never told about.
+            with transaction.atomic():
+                realm = services.create_realm(
+                    options["name"],
+                    scim_enabled=options["scim"],
+                    idp_metadata=metadata,
+                    enabled_for_login=options["enabled_for_login"],
+                )
+                data = realm_json(realm)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
-        data = realm_json(realm)
         if options["json"]:
             self.stdout.write(json.dumps(data))
             return

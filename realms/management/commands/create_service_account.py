@@ -39,13 +39,16 @@ class Command(BaseCommand):
                 raise CommandError(f"Group {name!r} does not exist. Create it first (console or Django admin).")
             groups.append(group)
         try:
+            # All or nothing: the account and its token, with what is printed computed before the commit; a failure
+            # leaves no account whose token was never shown.
             with transaction.atomic():
                 account = services.create_service_account(username, description=options["description"], groups=groups)
                 issued = services.issue_token(account.user, name="Initial token")
+                data = {"username": account.username, "token": issued.secret}
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         if options["json"]:
-            self.stdout.write(json.dumps({"username": account.username, "token": issued.secret}))
+            self.stdout.write(json.dumps(data))
         else:
             self.stdout.write(f"Service account {account.username} created.")
             if groups:
