@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import F
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
+from django.db.models import Q
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -325,9 +324,11 @@ class _PageStarts:
 _PAGE_STARTS = _PageStarts(lists=16, positions=2048)  # at most about 9 MiB per worker (measured)
 
 
-def _after(position: tuple) -> TupleGreaterThan:
-    """Resources after (created_at, id) in the default order: a range of the (realm, created_at, id) index."""
-    return TupleGreaterThan(Tuple(F("created_at"), F("pk")), position)
+def _after(position: tuple) -> Q:
+    """Resources after (created_at, id) in the default order: `(created_at, id) > position`, written so that the
+    first condition alone is a range of the (realm, created_at, id) index and the rest only drops the ties."""
+    created_at, pk = position
+    return Q(created_at__gte=created_at) & (Q(created_at__gt=created_at) | Q(pk__gt=pk))
 
 
 class ResourceMixin:
