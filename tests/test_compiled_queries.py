@@ -19,46 +19,25 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts import services as account_services
-from accounts.backends import with_permission_names
-from accounts.models import APIToken
-from config.compiled import CompiledJoin, CompiledQuery, Uncompilable, save_together
+from config.compiled import CompiledQuery, Uncompilable, save_together
 from realms.aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails, decode_groups
-from realms.models import Realm, RealmUser
+from realms.models import RealmUser
 from realms.services import locked_user
 from scim.views.base import _UNCOMPILABLE_LOOKUPS, _lookup_query
 from scim.views.groups import GroupListView
 from scim.views.users import UserListView
 
 from .factories import (
-    GroupFactory,
     RealmEmailFactory,
     RealmFactory,
     RealmGroupMembershipFactory,
     RealmUserFactory,
-    ServiceAccountFactory,
 )
 from .scim.conftest import SCIMClient, okta_user, scim_token
 
 
 def _fields(obj) -> dict:
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
-
-
-def test_a_token_with_its_user_and_permissions_is_what_the_orm_loads(db):
-    group = GroupFactory(permissions=["realms.view_realmuser", "realms.add_realmuser"])
-    account = ServiceAccountFactory(groups=[group])
-    issued = account_services.issue_token(account, name="okta")
-    query = CompiledQuery(
-        lambda key_hash: with_permission_names(APIToken.objects.select_related("user")).filter(key_hash=key_hash)[:1],
-        kinds=["str"],
-    )
-    compiled = query.first(issued.token.key_hash)
-    orm = with_permission_names(APIToken.objects.select_related("user")).get(key_hash=issued.token.key_hash)
-    assert _fields(compiled) == _fields(orm)
-    assert _fields(compiled.user) == _fields(orm.user)  # select_related: no query to reach the user
-    assert set(compiled._permission_names.split("\n")) == {"realms.view_realmuser", "realms.add_realmuser"}
-    assert query.first("0" * 64) is None
 
 
 def test_json_columns_datetimes_and_annotations_come_back_as_the_orm_gives_them(db):
@@ -164,22 +143,6 @@ def test_every_idp_lookup_attribute_takes_the_compiled_path(db, view, attr, with
     query = _lookup_query(view, attr, 1, 100, with_related)
     assert query.fetch(realm.pk, "someone@example.com") == []
     assert (view, attr) not in _UNCOMPILABLE_LOOKUPS
-
-
-def test_a_token_and_a_realm_are_read_in_one_query_each_found_or_not(db, django_assert_num_queries):
-    from accounts.services import TOKEN_BY_HASH
-    from scim.authentication import SCIM_REALM
-
-    issued = account_services.issue_token(ServiceAccountFactory(), name="okta")
-    realm, off = RealmFactory(scim_enabled=True), RealmFactory(scim_enabled=False)
-    join = CompiledJoin(TOKEN_BY_HASH, SCIM_REALM)
-    with django_assert_num_queries(1):
-        token, found = join.first(issued.token.key_hash, realm.pk)
-    assert token.pk == issued.token.pk and token.user.pk == issued.token.user_id
-    assert _fields(found) == _fields(Realm.objects.defer("idp_metadata").get(pk=realm.pk))
-    assert join.first(issued.token.key_hash, off.pk)[1] is None  # SCIM off: no realm, the token still found
-    assert join.first(issued.token.key_hash, uuid.uuid4())[1] is None
-    assert join.first("0" * 64, realm.pk) is None  # no token: nothing, whatever the realm
 
 
 # -------------------------------------------------------------- several inserts in one statement

@@ -429,6 +429,8 @@ class ResourceMixin:
 
     def realm_counts(self) -> Any | None:
         """The realm's RealmCounts, read with the realm; None when no user or group was ever created in it."""
+        if hasattr(self.realm, "counts_or_none"):  # read with the token (realms/token_query.py)
+            return self.realm.counts_or_none
         try:
             return self.realm.counts
         except ObjectDoesNotExist:
