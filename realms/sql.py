@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import decimal
 import functools
 import threading
 import zoneinfo
@@ -55,9 +56,8 @@ def table_fields(model: type[models.Model], exclude: Iterable[str] = ()) -> tupl
 
 
 # Types whose values SQLite returns in another type than the ORM's: text for UUIDs, dates, times and datetimes, 0/1
-# for booleans computed in SQL, floats for decimals. PostgreSQL (psycopg, configured by Django's connection) returns
-# them as the ORM does.
-_TO_PYTHON_TYPES = frozenset({"UUIDField", "BooleanField", "DateField", "TimeField", "DecimalField", "DateTimeField"})
+# for booleans computed in SQL. PostgreSQL (psycopg, configured by Django's connection) returns them as the ORM does.
+_TO_PYTHON_TYPES = frozenset({"UUIDField", "BooleanField", "DateField", "TimeField", "DateTimeField"})
 
 
 @functools.cache
@@ -84,6 +84,8 @@ def converter(field: models.Field, connection: Any) -> Callable[[Any, Any], Any]
         if field.is_relation or internal_type in _TO_PYTHON_TYPES:
             to_python = field.to_python
             steps.append(lambda value, connection: to_python(value))
+        if internal_type == "DecimalField":  # a REAL: 15 significant digits, then the field's decimal places
+            steps.append(_decimal(field.decimal_places))
         if internal_type == "DurationField":  # stored as microseconds
             steps.append(lambda value, connection: _as_timedelta(value))
         if internal_type == "DateTimeField":
@@ -100,6 +102,17 @@ def converter(field: models.Field, connection: Any) -> Callable[[Any, Any], Any]
         return value
 
     return convert_all
+
+
+def _decimal(places: int) -> Callable[[Any, Any], decimal.Decimal]:
+    create = decimal.Context(prec=15).create_decimal_from_float
+    exponent = decimal.Decimal(1).scaleb(-places)
+
+    def to_decimal(value: Any, connection: Any) -> decimal.Decimal:
+        number = create(value) if isinstance(value, float) else decimal.Decimal(value)
+        return number.quantize(exponent)
+
+    return to_decimal
 
 
 def _as_timedelta(value: Any) -> datetime.timedelta:
@@ -132,10 +145,21 @@ class Columns:
 
     def __init__(self, model: type[models.Model], exclude: Iterable[str] = ()) -> None:
         self.model = model
-        self.fields = table_fields(model, exclude)
-        self.attnames = tuple(field.attname for field in self.fields)
-        self.pk_index = next((i for i, f in enumerate(self.fields) if f.primary_key), None)
+        self.exclude = tuple(exclude)
         self._converters: dict[tuple[str, str], tuple[tuple[int, Callable[[Any, Any], Any]], ...]] = {}
+
+    # Read from _meta on first use, when the app registry is ready (instances may be made at import time).
+    @functools.cached_property
+    def fields(self) -> tuple[models.Field, ...]:
+        return table_fields(self.model, self.exclude)
+
+    @functools.cached_property
+    def attnames(self) -> tuple[str, ...]:
+        return tuple(field.attname for field in self.fields)
+
+    @functools.cached_property
+    def pk_index(self) -> int | None:
+        return next((i for i, f in enumerate(self.fields) if f.primary_key), None)
 
     def __len__(self) -> int:
         return len(self.fields)

@@ -126,6 +126,27 @@ def test_convert_one_value_as_the_orm_would(db):
     assert convert(field("external_id"), None, connection) is None
 
 
+def test_decimals_and_durations_a_host_model_may_have_convert_as_the_orm_would(db):
+    """No model of ours has them, a host's user model may: SQLite returns a REAL and microseconds."""
+    from decimal import Decimal
+
+    from django.db import models
+
+    if connection.vendor == "sqlite":
+        sql = "SELECT 1.1, 90061000001, 12"
+    else:
+        sql = (
+            "SELECT CAST(1.1 AS numeric(5, 2)), interval '1 day 1 hour 1 minute 1.000001 second', "
+            "CAST(12 AS numeric(5, 2))"
+        )
+    price, duration, whole = fetch(sql, [])[0]
+    amount = models.DecimalField(max_digits=5, decimal_places=2)
+    assert str(convert(amount, price, connection)) == "1.10"
+    assert str(convert(amount, whole, connection)) == "12.00"
+    assert convert(models.DurationField(), duration, connection) == datetime.timedelta(1, 3661, 1)
+    assert isinstance(convert(amount, price, connection), Decimal)
+
+
 # -------------------------------------------------------------- the token query
 
 
