@@ -274,7 +274,7 @@ def save_together(objs: Sequence[models.Model], using: str = DEFAULT_DB_ALIAS, *
         sql = "WITH " + ", ".join(f"w{i} AS ({s})" for i, (s, _) in enumerate(ctes)) + " " + last_sql
         statements = [(sql, [p for _, params in statements for p in params])]
     # All or nothing: one statement is on its own; several run in the caller's transaction or in one of their own.
-    if connection.in_atomic_block:
+    if not transaction.get_autocommit(using):  # inside the caller's transaction
         scope = transaction.atomic(using=using) if isolated else contextlib.nullcontext()
     else:
         scope = contextlib.nullcontext() if len(statements) == 1 else transaction.atomic(using=using)
