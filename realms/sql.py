@@ -76,7 +76,8 @@ def converter(field: models.Field, connection: Any) -> Callable[[Any, Any], Any]
 
     The database's own form first (SQLite: `to_python()`, which parses text and, for a foreign key, converts as its
     target field does; naive datetimes made aware with USE_TZ, as the ORM does), then the field's `from_db_value()`
-    if it has one (JSONField decodes its text on both databases). Documented: `expression` is the field itself.
+    if it has one (JSONField decodes its text on both databases), given the field itself as `expression`: the value
+    is a whole column, not an expression over it (JSONField tells key transforms apart by that argument).
     """
     steps: list[Callable[[Any, Any], Any]] = []
     if connection.vendor != "postgresql":
@@ -164,10 +165,10 @@ class Columns:
     def __len__(self) -> int:
         return len(self.fields)
 
-    def sql(self, connection: Any, table: str | None = None) -> str:
-        """`"table"."column", …`: `table` an alias, by default the model's own table."""
+    def sql(self, connection: Any) -> str:
+        """`"table"."column", …`, the columns qualified by the model's table (never aliased in these statements)."""
         qn = connection.ops.quote_name
-        prefix = table or qn(self.model._meta.db_table)
+        prefix = qn(self.model._meta.db_table)
         return ", ".join(f"{prefix}.{qn(field.column)}" for field in self.fields)
 
     def _converters_for(self, connection: Any) -> tuple[tuple[int, Callable[[Any, Any], Any]], ...]:
