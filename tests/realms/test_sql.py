@@ -194,11 +194,23 @@ def test_a_token_and_a_scim_realm_are_read_in_one_query_each_found_or_not(db, dj
 
 @pytest.mark.django_db
 def test_scim_permissions_come_from_the_names_read_with_the_token(client, django_assert_num_queries):
-    """A superuser may do anything; others what their groups and own permissions grant, decided without a query."""
+    """A superuser may do anything; others what their groups and own permissions grant, decided without a query,
+    and read again on every call."""
+    from django.contrib.auth.models import Group
+
     realm = RealmFactory()
     reader = SCIMClient(client, realm, scim_token(permissions=["realms.view_realmuser"]))
     assert reader.get("/Users").status_code == 200
     assert reader.post("/Users", okta_user("a@example.com")).status_code == 403
+    Group.objects.filter(
+        user__api_tokens__isnull=False, permissions__codename="view_realmuser"
+    ).get().permissions.clear()
+    assert reader.get("/Users").status_code == 403  # taken away: the next call knows it
+    direct = ServiceAccountFactory()
+    direct.user_permissions.add(*GroupFactory(permissions=["realms.add_realmuser"]).permissions.all())
+    writer = SCIMClient(client, realm, account_services.issue_token(direct, name="direct").secret)
+    assert writer.post("/Users", okta_user("b@example.com")).status_code == 201  # granted to the user itself
+    assert writer.get("/Users").status_code == 403
     superuser = SuperUserFactory()
     root = SCIMClient(client, realm, account_services.issue_token(superuser, name="root").secret)
     assert root.get("/Users").status_code == 200  # warms last_used_at
