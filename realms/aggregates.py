@@ -19,15 +19,20 @@ from .models import RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
 
 
 class _UserJSONArray(Expression):
-    """A JSON array (as text) built from rows related to the outer RealmUser row; SQL per database below."""
+    """A JSON array (as text) built from rows related to the outer RealmUser row; SQL per database below.
+
+    An expression for querysets (`.annotate(groups_json=UserGroupsJSON())`), and `sql(connection)` for the
+    hand-written queries of realms/queries.py, where the outer row is the RealmUser table itself (not aliased).
+    """
 
     output_field = TextField()
     contains_aggregate = False
     postgresql: str  # templates over {m} memberships, {g} groups, {e} emails, {u} users, {primary} (quoted names)
     sqlite: str
 
-    def _sql(self, template: str, compiler) -> tuple[str, list[Any]]:
-        quote = compiler.quote_name_unless_alias
+    @classmethod
+    def sql(cls, connection: Any) -> str:
+        quote = connection.ops.quote_name
         names = {
             "m": quote(RealmGroupMembership._meta.db_table),
             "g": quote(RealmGroup._meta.db_table),
@@ -35,13 +40,11 @@ class _UserJSONArray(Expression):
             "u": quote(RealmUser._meta.db_table),
             "primary": quote(RealmEmail._meta.get_field("primary").column),
         }
-        return template.format(**names), []  # model table and column names only: no value is ever formatted in
+        template = cls.sqlite if connection.vendor == "sqlite" else cls.postgresql
+        return template.format(**names)  # model table and column names only: no value is ever formatted in
 
     def as_sql(self, compiler, connection, **extra_context) -> tuple[str, list[Any]]:
-        return self._sql(self.postgresql, compiler)
-
-    def as_sqlite(self, compiler, connection, **extra_context) -> tuple[str, list[Any]]:
-        return self._sql(self.sqlite, compiler)
+        return self.sql(connection), []
 
 
 class UserGroupsJSON(_UserJSONArray):

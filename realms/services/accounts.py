@@ -15,9 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from config.compiled import CompiledQuery
+from realms.token_query import TokenQuery
 
-from ..backends import prime_permissions, with_permission_names
 from ..models import APIToken, ServiceAccount
 from ..tokens import MalformedToken, check_token_format, generate_token, hash_token
 
@@ -90,14 +89,9 @@ def revoke_token(token: APIToken, *, revoked_by: Any | None = None) -> APIToken:
     return token
 
 
-# The token with its user and the user's permissions, by key_hash (unique: no ordering). The SQL is compiled once
-# per process (config/compiled.py); the SCIM API joins it with the realm of its URL (scim/authentication.py).
-TOKEN_BY_HASH = CompiledQuery(
-    lambda key_hash: (
-        with_permission_names(APIToken.objects.select_related("user")).filter(key_hash=key_hash).order_by()[:1]
-    ),
-    kinds=["str"],
-)
+# The token with its user and the user's permission names, by key_hash, in one hand-written query
+# (realms/token_query.py); the SCIM API reads the realm of its URL in the same query (scim/authentication.py).
+TOKEN_BY_HASH = TokenQuery(APIToken)
 
 
 @sensitive_variables("secret")
@@ -130,5 +124,4 @@ def authenticate_token(secret: str, load: Callable[[str], APIToken | None] | Non
     if token.last_used_at is None or now - token.last_used_at >= resolution:
         APIToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
-    prime_permissions(token.user, token._permission_names)
     return token

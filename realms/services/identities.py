@@ -16,23 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Lower
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from config.compiled import CompiledQuery, save_together
-
-from .. import lookups  # noqa: F401 (registers `__in_array`: id lists of any length as one parameter)
-from ..aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails
-from ..models import (
-    AuditEvent,
-    Realm,
-    RealmEmail,
-    RealmGroup,
-    RealmGroupMembership,
-    RealmGroupRoleMapping,
-    RealmUser,
+from .. import (
+    lookups,  # noqa: F401 (registers `__in_array`: id lists of any length as one parameter)
+    queries,
 )
+from ..aggregates import decode_emails
+from ..models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
+from ..sql import save_together
 from . import roles
 from .audit import Actor, audit_event
 
@@ -135,33 +128,13 @@ def _conflict_from_integrity_error(exc: IntegrityError, resource: str, name_attr
     raise exc  # not a uniqueness conflict (a realm deleted meanwhile, say): not the client's mistake
 
 
-def _conflict_query(model: Any, name_field: str, with_external_id: bool) -> CompiledQuery:
-    """Other rows of the realm holding the name (case-insensitively) or the externalId (exactly), at most two, in
-    one query compiled once per process; arguments: realm id, the row's own id, name[, externalId]."""
-
-    def build(realm_pk: Any, pk: Any, name: str, *external_id: str) -> Any:
-        condition = Q(lowered=Lower(Value(name)))
-        if with_external_id:
-            condition |= Q(external_id=external_id[0])
-        queryset = model.objects.filter(realm_id=realm_pk).alias(lowered=Lower(name_field)).filter(condition)
-        return queryset.exclude(pk=pk).only("external_id").order_by()[:2]
-
-    return CompiledQuery(build, kinds=["uuid", "uuid", "str"] + (["str"] if with_external_id else []))
-
-
-_CONFLICT_QUERIES = {
-    (model, with_external_id): _conflict_query(model, name_field, with_external_id)
-    for model, name_field in ((RealmUser, "username"), (RealmGroup, "display_name"))
-    for with_external_id in (False, True)
-}
+_NAME_FIELDS = {RealmUser: "username", RealmGroup: "display_name"}
 
 
 def _check_rename(obj: RealmUser | RealmGroup, name_attr: str, name: str, external_id: str | None) -> None:
     """Before a rename: one query for both unique attributes, so that a taken one is named without a failed
     statement (a create needs no such query: the unique indexes refuse its row, named by the constraint)."""
-    query = _CONFLICT_QUERIES[(type(obj), external_id is not None)]
-    args = [obj.realm_id, obj.pk, name] + ([external_id] if external_id is not None else [])
-    rows = [row.external_id for row in query.fetch(*args)]
+    rows = queries.rename_conflicts(type(obj), _NAME_FIELDS[type(obj)], obj.realm_id, obj.pk, name, external_id)
     if not rows:
         return
     resource = "user" if isinstance(obj, RealmUser) else "group"
@@ -206,25 +179,13 @@ def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
     return user
 
 
-# The row locked with its emails (a replacement compares them) and groups (a response shows them), in one query
-# whose SQL is compiled once per process (config/compiled.py).
-_LOCKED_USER = CompiledQuery(
-    lambda realm_pk, pk: (
-        RealmUser.objects.select_for_update(of=("self",))
-        .filter(realm_id=realm_pk, pk=pk)
-        .annotate(emails_json=UserEmailsJSON(), groups_json=UserGroupsJSON())
-        .order_by()[:1]
-    ),
-    kinds=["uuid", "uuid"],
-)
-
-
 def locked_user(realm: Realm, pk: uuid.UUID) -> RealmUser | None:
     """The user, its row locked until the end of the caller's transaction (only this row: not the realm's).
 
-    It comes with `emails_json` and `groups_json` (realms.aggregates), read under the lock.
+    It comes with `emails_json` (a replacement compares them) and `groups_json` (a response shows them), read under
+    the lock in the same hand-written query (realms/queries.py).
     """
-    user = _LOCKED_USER.first(realm.pk, pk)
+    user = queries.locked_user(realm.pk, pk)
     if user is not None:
         user.realm = realm
     return user
@@ -377,21 +338,10 @@ def create_group(realm: Realm, data: GroupData, actor: Actor, member_ids: Sequen
     return group
 
 
-# Whether the group maps to roles comes with the lock: the role hooks need it on every membership change.
-_LOCKED_GROUP = CompiledQuery(
-    lambda realm_pk, pk: (
-        RealmGroup.objects.select_for_update(of=("self",))
-        .annotate(has_role_mappings=Exists(RealmGroupRoleMapping.objects.filter(realm_group=OuterRef("pk"))))
-        .filter(realm_id=realm_pk, pk=pk)
-        .order_by()[:1]
-    ),
-    kinds=["uuid", "uuid"],
-)
-
-
 def locked_group(realm: Realm, pk: uuid.UUID) -> RealmGroup | None:
-    """The group, its row locked until the end of the caller's transaction, with whether it maps to roles."""
-    group = _LOCKED_GROUP.first(realm.pk, pk)
+    """The group, its row locked until the end of the caller's transaction, with whether it maps to roles (the role
+    hooks need it on every membership change), in one hand-written query (realms/queries.py)."""
+    group = queries.locked_group(realm.pk, pk)
     if group is not None:
         group.realm = realm
     return group

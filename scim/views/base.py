@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 import threading
 import uuid
@@ -12,8 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import F
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
+from django.db.models import Q
 from django.http import HttpRequest
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
@@ -21,8 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSetMixin
 
-from config.compiled import CompiledQuery, Uncompilable
-from realms import urls_helpers
+from realms import queries, urls_helpers
 from realms.models import Realm
 from realms.services import Actor
 
@@ -38,7 +35,7 @@ from ..errors import (
     PreconditionFailed,
     scim_exception_handler,
 )
-from ..filters import AttrPath, Compare, FilterSyntaxError, parse_attr_path, parse_filter
+from ..filters import Compare, FilterSyntaxError, parse_attr_path, parse_filter
 from ..filters.compiler import FilterCompileError, compile_filter, compile_sort
 from ..negotiation import PlainJSONParser, SCIMContentNegotiation, SCIMJSONParser, SCIMRenderer, unstorable
 from ..permissions import SCIMPermission
@@ -321,40 +318,13 @@ def with_etag(response: Response, version: int) -> Response:
 
 
 # The attributes IdPs look resources up by before creating them (docs/idp-notes: Okta's userName, Entra's
-# externalId, both IdPs' group displayName): equality on them is served by SQL compiled once per process.
-LOOKUP_ATTRIBUTES = {"User": {"username", "externalid"}, "Group": {"displayname", "externalid"}}
-_UNCOMPILABLE_LOOKUPS: set[tuple[type, str]] = set()
-
-
-@functools.cache
-def _one_query(mixin: type[ResourceMixin], with_related: bool) -> CompiledQuery:
-    """One resource of a realm by id (with its related values when `with_related` and the resource inlines
-    them), compiled once per process."""
-
-    def build(realm_pk: uuid.UUID, pk: uuid.UUID) -> Any:
-        queryset = mixin.model.objects.filter(realm_id=realm_pk, pk=pk)
-        annotated = mixin.with_related(queryset) if with_related else None
-        return (queryset if annotated is None else annotated).order_by()[:1]
-
-    return CompiledQuery(build, kinds=["uuid", "uuid"])
-
-
-@functools.lru_cache(maxsize=256)
-def _lookup_query(
-    mixin: type[ResourceMixin], attr: str, start_index: int, count: int, with_related: bool
-) -> CompiledQuery:
-    """`attr eq "<value>"` in a realm, one page in the default order, compiled once per process (limits are part
-    of the SQL: IdPs send the same startIndex and count with every lookup, so there are few of them)."""
-    resource_type = mixin.resource_type
-
-    def build(realm_pk: uuid.UUID, value: str) -> Any:
-        condition = compile_filter(Compare(AttrPath(None, attr), "eq", value), resource_type)
-        queryset = mixin.model.objects.filter(realm_id=realm_pk).filter(condition)
-        annotated = mixin.with_related(queryset) if with_related else None
-        queryset = queryset if annotated is None else annotated
-        return queryset.order_by("created_at", "id")[start_index - 1 : start_index - 1 + count]
-
-    return CompiledQuery(build, kinds=["uuid", "str"])
+# externalId, both IdPs' group displayName): equality on them is served by hand-written SQL (realms/queries.py),
+# with the column and the caseExact of RFC 7643 (userName §4.1.1 and a Group's displayName §4.2: caseExact false,
+# compared lower-cased like the filter compiler does; externalId §3.1: caseExact true).
+LOOKUP_ATTRIBUTES: dict[str, dict[str, tuple[str, bool]]] = {
+    "User": {"username": ("username", True), "externalid": ("external_id", False)},
+    "Group": {"displayname": ("display_name", True), "externalid": ("external_id", False)},
+}
 
 
 class _PageStarts:
@@ -396,9 +366,11 @@ class _PageStarts:
 _PAGE_STARTS = _PageStarts(lists=16, positions=2048)  # at most about 9 MiB per worker (measured)
 
 
-def _after(position: tuple) -> TupleGreaterThan:
-    """Resources after (created_at, id) in the default order: a range of the (realm, created_at, id) index."""
-    return TupleGreaterThan(Tuple(F("created_at"), F("pk")), position)
+def _after(position: tuple) -> Q:
+    """Resources after (created_at, id) in the default order: `(created_at, id) > position`, written so that the
+    first condition alone is a range of the (realm, created_at, id) index and the rest only drops the ties."""
+    created_at, pk = position
+    return Q(created_at__gte=created_at) & (Q(created_at__gt=created_at) | Q(pk__gt=pk))
 
 
 class ResourceMixin:
@@ -447,7 +419,8 @@ class ResourceMixin:
             pk = uuid.UUID(resource_id)
         except ValueError:
             pk = None
-        obj = _one_query(type(self), with_related).first(self.realm.pk, pk) if pk else None
+        with_groups = with_related and self.inline_attr is not None
+        obj = queries.resource(self.model, self.realm.pk, pk, with_groups=with_groups) if pk else None
         if obj is None:
             raise NotFound(f"No {self.resource_type.lower()} with id '{resource_id[:80]}' in this realm.")
         return obj
@@ -499,6 +472,8 @@ class ResourceMixin:
 
     def realm_counts(self) -> Any | None:
         """The realm's RealmCounts, read with the realm; None when no user or group was ever created in it."""
+        if hasattr(self.realm, "counts_or_none"):  # read with the token (realms/token_query.py)
+            return self.realm.counts_or_none
         try:
             return self.realm.counts
         except ObjectDoesNotExist:
@@ -525,8 +500,8 @@ class ResourceMixin:
         return queryset, ordering
 
     def _lookup(self, query: ListQuery, wanted: bool) -> list[Any] | None:
-        """The page of an IdP's lookup (`userName eq "…"`, `externalId eq "…"`, `displayName eq "…"`) through SQL
-        compiled once per process; None for any other query (compiled by the ORM on each call)."""
+        """The page of an IdP's lookup (`userName eq "…"`, `externalId eq "…"`, `displayName eq "…"`) through
+        hand-written SQL; None for any other query (built by the ORM from the compiled filter)."""
         expr = query.filter
         if not (
             isinstance(expr, Compare)
@@ -540,16 +515,17 @@ class ResourceMixin:
             and (expr.path.attr or "").lower() in LOOKUP_ATTRIBUTES[self.resource_type]
         ):
             return None
-        attr = expr.path.attr.lower()
-        if (type(self), attr) in _UNCOMPILABLE_LOOKUPS:
-            return None
-        try:
-            return _lookup_query(type(self), attr, query.start_index, query.count, wanted).fetch(
-                self.realm.pk, expr.value
-            )
-        except Uncompilable:  # never expected for these attributes; the ORM then serves the lookup
-            _UNCOMPILABLE_LOOKUPS.add((type(self), attr))
-            return None
+        field_name, case_insensitive = LOOKUP_ATTRIBUTES[self.resource_type][expr.path.attr.lower()]
+        return queries.lookup(
+            self.model,
+            field_name,
+            expr.value,
+            self.realm.pk,
+            case_insensitive=case_insensitive,
+            offset=query.start_index - 1,
+            limit=query.count,
+            with_groups=wanted and self.inline_attr is not None,
+        )
 
     def _page(
         self, queryset: Any, ordering: list, start_index: int, count: int, *, unfiltered: bool, inline: Any = None

@@ -1,0 +1,179 @@
+"""The reads of realm users and groups that SCIM calls make most, as hand-written SQL (realms/sql.py says why).
+
+Each function is one statement whose text is built once per process and database vendor, with the model's
+columns from `_meta`; every value is a parameter. `tests/realms/test_sql.py` checks that each gives exactly what
+the equivalent queryset gives, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from .aggregates import UserEmailsJSON, UserGroupsJSON
+from .models import RealmGroup, RealmGroupRoleMapping, RealmUser
+from .sql import Columns, fetch, for_update_of, param, require_transaction, statement
+
+USER_COLUMNS = Columns(RealmUser)
+GROUP_COLUMNS = Columns(RealmGroup)
+_COLUMNS = {RealmUser: USER_COLUMNS, RealmGroup: GROUP_COLUMNS}
+
+
+def _select(connection: Any, model: type, with_groups: bool, extra: str = "") -> str:
+    """`SELECT <columns>[, groups_json] FROM <table>`: a RealmUser's groups inlined as JSON text when asked."""
+    if with_groups and model is not RealmUser:
+        raise ValueError("only realm users inline their groups")
+    groups = f", {UserGroupsJSON.sql(connection)}" if with_groups else ""
+    table = connection.ops.quote_name(model._meta.db_table)
+    return f"SELECT {_COLUMNS[model].sql(connection)}{groups}{extra} FROM {table}"  # noqa: S608 (names from _meta)
+
+
+def _where_realm_and_pk(connection: Any, model: type) -> str:
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    realm, pk = qn(model._meta.get_field("realm").column), qn(model._meta.pk.column)
+    return f" WHERE {table}.{realm} = %s AND {table}.{pk} = %s"
+
+
+def _instances(model: type, rows: list[tuple], connection: Any, extra: tuple[str, ...] = ()) -> list[Any]:
+    """Instances of the rows, each with the values of `extra` columns (after the model's) as attributes."""
+    columns = _COLUMNS[model]
+    width = len(columns)
+    objects = []
+    for row in rows:
+        obj = columns.instance(row[:width], connection)
+        for name, value in zip(extra, row[width:], strict=True):
+            setattr(obj, name, value)
+        objects.append(obj)
+    return objects
+
+
+def resource(
+    model: type, realm_pk: uuid.UUID, pk: uuid.UUID, *, with_groups: bool = False, using: str = DEFAULT_DB_ALIAS
+) -> Any | None:
+    """The realm's user or group `pk` (a user with `groups_json` when `with_groups`), or None."""
+    connection = connections[using]
+    sql = statement(
+        ("resource", model, with_groups),
+        connection,
+        lambda c: _select(c, model, with_groups) + _where_realm_and_pk(c, model),
+    )
+    rows = fetch(sql, [param(model, "realm", realm_pk, connection), param(model, "pk", pk, connection)], using)
+    found = _instances(model, rows, connection, ("groups_json",) if with_groups else ())
+    return found[0] if found else None
+
+
+def lookup(
+    model: type,
+    field_name: str,
+    value: str,
+    realm_pk: uuid.UUID,
+    *,
+    case_insensitive: bool,
+    offset: int,
+    limit: int,
+    with_groups: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
+) -> list[Any]:
+    """The realm's users or groups whose `field_name` equals `value` (`LOWER()` on both sides when
+    `case_insensitive`: the functional unique indexes on lower(username) and lower(display_name) serve it), in the
+    default order (created_at, id), from `offset`, at most `limit`."""
+    connection = connections[using]
+
+    def build(c: Any) -> str:
+        qn = c.ops.quote_name
+        table = qn(model._meta.db_table)
+        column = f"{table}.{qn(model._meta.get_field(field_name).column)}"
+        condition = f"LOWER({column}) = LOWER(%s)" if case_insensitive else f"{column} = %s"
+        realm = qn(model._meta.get_field("realm").column)
+        created, pk = qn(model._meta.get_field("created_at").column), qn(model._meta.pk.column)
+        return (
+            _select(c, model, with_groups)
+            + f" WHERE {table}.{realm} = %s AND {condition}"
+            + f" ORDER BY {table}.{created} ASC, {table}.{pk} ASC LIMIT %s OFFSET %s"
+        )
+
+    sql = statement(("lookup", model, field_name, case_insensitive, with_groups), connection, build)
+    params = [param(model, "realm", realm_pk, connection), value, int(limit), int(offset)]
+    return _instances(model, fetch(sql, params, using), connection, ("groups_json",) if with_groups else ())
+
+
+def locked_user(realm_pk: uuid.UUID, pk: uuid.UUID, using: str = DEFAULT_DB_ALIAS) -> RealmUser | None:
+    """The realm's user `pk`, its row (only its row) locked until the end of the transaction, with `emails_json`
+    and `groups_json` read under the lock (realms.aggregates)."""
+    require_transaction(using)
+    connection = connections[using]
+
+    def build(c: Any) -> str:
+        extra = f", {UserEmailsJSON.sql(c)}"
+        table = c.ops.quote_name(RealmUser._meta.db_table)
+        return _select(c, RealmUser, True, extra) + _where_realm_and_pk(c, RealmUser) + for_update_of(c, table)
+
+    sql = statement(("locked", RealmUser), connection, build)
+    params = [param(RealmUser, "realm", realm_pk, connection), param(RealmUser, "pk", pk, connection)]
+    found = _instances(RealmUser, fetch(sql, params, using), connection, ("groups_json", "emails_json"))
+    return found[0] if found else None
+
+
+def locked_group(realm_pk: uuid.UUID, pk: uuid.UUID, using: str = DEFAULT_DB_ALIAS) -> RealmGroup | None:
+    """The realm's group `pk`, its row locked until the end of the transaction, with `has_role_mappings` (the role
+    hooks need it on every membership change)."""
+    require_transaction(using)
+    connection = connections[using]
+
+    def build(c: Any) -> str:
+        qn = c.ops.quote_name
+        table = qn(RealmGroup._meta.db_table)
+        mapping = RealmGroupRoleMapping._meta
+        # Names from _meta, quoted.
+        exists = (
+            f", EXISTS(SELECT 1 FROM {qn(mapping.db_table)} rm "  # noqa: S608
+            f"WHERE rm.{qn(mapping.get_field('realm_group').column)} = {table}.{qn(RealmGroup._meta.pk.column)})"
+        )
+        return _select(c, RealmGroup, False, exists) + _where_realm_and_pk(c, RealmGroup) + for_update_of(c, table)
+
+    sql = statement(("locked", RealmGroup), connection, build)
+    params = [param(RealmGroup, "realm", realm_pk, connection), param(RealmGroup, "pk", pk, connection)]
+    found = _instances(RealmGroup, fetch(sql, params, using), connection, ("has_role_mappings",))
+    if not found:
+        return None
+    found[0].has_role_mappings = bool(found[0].has_role_mappings)  # SQLite's EXISTS is 0 or 1
+    return found[0]
+
+
+def rename_conflicts(
+    model: type,
+    name_field: str,
+    realm_pk: uuid.UUID,
+    pk: uuid.UUID,
+    name: str,
+    external_id: str | None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> list[str | None]:
+    """The externalIds of the other rows of the realm (at most two) that hold `name` (case-insensitively) or
+    `external_id` (exactly, when not None): before a rename, one query for both unique attributes."""
+    connection = connections[using]
+    with_external_id = external_id is not None
+
+    def build(c: Any) -> str:
+        qn = c.ops.quote_name
+        meta = model._meta
+        table = qn(meta.db_table)
+        external = f"{table}.{qn(meta.get_field('external_id').column)}"
+        condition = f"LOWER({table}.{qn(meta.get_field(name_field).column)}) = LOWER(%s)"
+        if with_external_id:
+            condition = f"({condition} OR {external} = %s)"
+        realm, own = qn(meta.get_field("realm").column), qn(meta.pk.column)
+        # Names from _meta, quoted; values are parameters.
+        return (
+            f"SELECT {external} FROM {table} WHERE {table}.{realm} = %s AND {condition} "  # noqa: S608
+            f"AND NOT ({table}.{own} = %s) LIMIT 2"
+        )
+
+    sql = statement(("rename_conflicts", model, name_field, with_external_id), connection, build)
+    params = [param(model, "realm", realm_pk, connection), name]
+    params += [external_id] if with_external_id else []
+    params.append(param(model, "pk", pk, connection))
+    return [external for (external,) in fetch(sql, params, using)]

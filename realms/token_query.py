@@ -1,0 +1,162 @@
+"""An API token with its user and the user's permission names, and for SCIM the realm of the URL, in one query.
+
+Every API call reads its token, then checks a permission of the token's user; every SCIM call also needs the realm
+at its root URL, with its user and group counts. That is one statement here, hand-written (realms/sql.py says
+why), with every table and column name from the models' `_meta`: the token model (any model with a `user` foreign
+key to the user model and a unique `key_hash`), the host's user model (`AbstractBaseUser`, with or without
+`PermissionsMixin`), Django's permission tables, and the realm.
+
+The permission names come as `token.permission_names`, a frozenset of "app_label.codename" granted to the user
+directly or through its groups (what `ModelBackend` reads in two queries); SCIM's permission check decides from
+them and `is_superuser`, without asking the authentication backends again.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from .models import Realm, RealmCounts
+from .sql import Columns, fetch, param, statement
+
+
+def _foreign_key_column(through: Any, to_model: Any) -> str:
+    """The column of the many-to-many table `through` that points at `to_model`."""
+    for field in through._meta.get_fields():
+        if field.many_to_one and field.related_model is to_model:
+            return field.column
+    raise ValueError(f"{through._meta.label} has no foreign key to {to_model._meta.label}")
+
+
+def permission_names_sql(connection: Any, user_model: Any, user_pk_ref: str) -> str:
+    """A subquery: the JSON array of the permission names of the user whose primary key is `user_pk_ref`, granted
+    directly or through its groups. SQL, because aggregating strings has no core ORM function in Django 5.2;
+    `NULL` for a user model without PermissionsMixin (no permissions of its own)."""
+    try:
+        user_model._meta.get_field("user_permissions")
+        user_model._meta.get_field("groups")
+    except FieldDoesNotExist:
+        return "NULL"
+    qn = connection.ops.quote_name
+    user_permissions = user_model.user_permissions.through
+    user_groups = user_model.groups.through
+    group_permissions = Group.permissions.through
+    permission, content_type = Permission._meta, ContentType._meta
+    up_user, up_permission = (
+        _foreign_key_column(user_permissions, user_model),
+        _foreign_key_column(user_permissions, Permission),
+    )
+    ug_user, ug_group = _foreign_key_column(user_groups, user_model), _foreign_key_column(user_groups, Group)
+    gp_group, gp_permission = (
+        _foreign_key_column(group_permissions, Group),
+        _foreign_key_column(group_permissions, Permission),
+    )
+    name = (
+        f"ct.{qn(content_type.get_field('app_label').column)} || '.' || p.{qn(permission.get_field('codename').column)}"
+    )
+    aggregate = f"json_group_array({name})" if connection.vendor == "sqlite" else f"json_agg({name})::text"
+    p_pk = f"p.{qn(permission.pk.column)}"
+    # Only table and column names from the models' _meta (quoted) go into the text.
+    return (
+        f"(SELECT {aggregate} FROM {qn(permission.db_table)} p INNER JOIN {qn(content_type.db_table)} ct "  # noqa: S608
+        f"ON ct.{qn(content_type.pk.column)} = p.{qn(permission.get_field('content_type').column)} "
+        f"WHERE {p_pk} IN (SELECT up.{qn(up_permission)} FROM {qn(user_permissions._meta.db_table)} up "
+        f"WHERE up.{qn(up_user)} = {user_pk_ref}) "
+        f"OR {p_pk} IN (SELECT gp.{qn(gp_permission)} FROM {qn(group_permissions._meta.db_table)} gp "
+        f"INNER JOIN {qn(user_groups._meta.db_table)} ug ON ug.{qn(ug_group)} = gp.{qn(gp_group)} "
+        f"WHERE ug.{qn(ug_user)} = {user_pk_ref}))"
+    )
+
+
+def decode_permission_names(text: str | None) -> frozenset[str]:
+    return frozenset(json.loads(text)) if text else frozenset()
+
+
+class TokenQuery:
+    """Reads tokens of `token_model` by the SHA-256 of their secret (`key_hash`, unique)."""
+
+    def __init__(self, token_model: Any) -> None:
+        self.token_model = token_model
+
+    @functools.cached_property
+    def _columns(self) -> tuple[Columns, Columns, Columns, Columns]:
+        # Built on first use, when the app registry is ready. The IdP metadata XML (kilobytes) is never needed to
+        # serve SCIM: it stays in the database (a deferred field, as with `defer()`).
+        user_model = self.token_model._meta.get_field("user").related_model
+        return (
+            Columns(self.token_model),
+            Columns(user_model),
+            Columns(Realm, exclude=["idp_metadata"]),
+            Columns(RealmCounts),
+        )
+
+    def _sql(self, connection: Any, with_realm: bool) -> str:
+        qn = connection.ops.quote_name
+        token_columns, user_columns, realm_columns, counts_columns = self._columns
+        token_meta, user_meta = self.token_model._meta, user_columns.model._meta
+        token, user = qn(token_meta.db_table), qn(user_meta.db_table)
+        user_pk = f"{user}.{qn(user_meta.pk.column)}"
+        selected = [token_columns.sql(connection), user_columns.sql(connection)]
+        selected.append(permission_names_sql(connection, user_columns.model, user_pk))
+        joins = f" INNER JOIN {user} ON {user_pk} = {token}.{qn(token_meta.get_field('user').column)}"
+        if with_realm:
+            realm, counts = qn(Realm._meta.db_table), qn(RealmCounts._meta.db_table)
+            realm_pk = f"{realm}.{qn(Realm._meta.pk.column)}"
+            selected += [realm_columns.sql(connection), counts_columns.sql(connection)]
+            joins += (
+                f" LEFT JOIN {realm} ON {realm_pk} = %s AND {realm}.{qn(Realm._meta.get_field('scim_enabled').column)}"
+                f" LEFT JOIN {counts} ON {counts}.{qn(RealmCounts._meta.get_field('realm').column)} = {realm_pk}"
+            )
+        # Names from _meta, quoted; the key hash and the realm's id are parameters.
+        where = f" WHERE {token}.{qn(token_meta.get_field('key_hash').column)} = %s"
+        return f"SELECT {', '.join(selected)} FROM {token}{joins}{where}"  # noqa: S608
+
+    def _token(self, row: tuple, connection: Any) -> tuple[Any, int]:
+        """The token with its user and `permission_names` from the start of `row`, and where the row goes on."""
+        token_columns, user_columns, _, _ = self._columns
+        split = len(token_columns)
+        end = split + len(user_columns)
+        token = token_columns.instance(row[:split], connection)
+        token.user = user_columns.instance(row[split:end], connection)
+        token.permission_names = decode_permission_names(row[end])
+        return token, end + 1
+
+    def first(self, key_hash: str, using: str = DEFAULT_DB_ALIAS) -> Any | None:
+        """The token with this hash (with its user and `permission_names`), or None."""
+        connection = connections[using]
+        sql = statement(("token", self.token_model), connection, lambda c: self._sql(c, with_realm=False))
+        rows = fetch(sql, [param(self.token_model, "key_hash", key_hash, connection)], using)
+        return self._token(rows[0], connection)[0] if rows else None
+
+    def with_scim_realm(
+        self, key_hash: str, realm_pk: uuid.UUID, using: str = DEFAULT_DB_ALIAS
+    ) -> tuple[Any, Realm | None] | None:
+        """The token as by `first`, and the realm `realm_pk` if SCIM is enabled on it (None otherwise), with its
+        counts as `realm.counts_or_none` (also `realm.counts` when it has some); None when there is no token."""
+        connection = connections[using]
+        sql = statement(("token+realm", self.token_model), connection, lambda c: self._sql(c, with_realm=True))
+        params = [param(Realm, "pk", realm_pk, connection), param(self.token_model, "key_hash", key_hash, connection)]
+        rows = fetch(sql, params, using)
+        if not rows:
+            return None
+        row = rows[0]
+        token, start = self._token(row, connection)
+        _, _, realm_columns, counts_columns = self._columns
+        realm_row = row[start : start + len(realm_columns)]
+        counts_row = row[start + len(realm_columns) :]
+        if realm_row[realm_columns.pk_index] is None:
+            return token, None
+        realm = realm_columns.instance(realm_row, connection)
+        counts = None
+        if counts_row[counts_columns.pk_index] is not None:
+            counts = counts_columns.instance(counts_row, connection)
+            realm.counts = counts  # the reverse one-to-one's cache, as select_related("counts") fills it
+        realm.counts_or_none = counts
+        return token, realm
