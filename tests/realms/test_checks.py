@@ -4,6 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
+# Django 6's `check` also runs the database checks (realms.E009 among them): they need the test database.
+pytestmark = pytest.mark.django_db
+
 
 def check_ids() -> str:
     try:
