@@ -24,11 +24,11 @@ from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from scim.models import RealmSCIMStatus, SCIMRequestError
 
-from . import urls_helpers
+from . import shown_once, urls_helpers, views_okta
 from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter
 from .forms import RealmForm
 from .mixins import ConsoleMixin
-from .models import AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser
+from .models import APIToken, AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser
 from .saml import sp_metadata_xml
 from .views_activity import attach_changes
 
@@ -140,12 +140,29 @@ class RealmDetailView(RealmConsoleMixin, DetailView):
     model = Realm
     context_object_name = "realm"
 
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.object = self.get_object()
+        self.okta_issued = views_okta.issued_connection(request, self.object)
+        response = self.render_to_response(self.get_context_data(object=self.object))
+        if self.okta_issued is not None:
+            # The page that shows the token: nothing keeps a copy of it, and a reload no longer shows it.
+            shown_once.close(response, views_okta.handover_name(self.object), views_okta.realm_page_path(self.object))
+        return response
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         realm = self.object
         request = self.request
         if realm.scim_enabled:
-            context["scim_root_url"] = urls_helpers.scim_root_url(realm.pk, request)
+            context["scim_root_url"] = root_url = urls_helpers.scim_root_url(realm.pk, request)
+            context["scim_root_url_problem"] = urls_helpers.unreachable_reason(root_url)
+            context["okta_fields"] = views_okta.okta_fields(root_url)
+        context["okta_issued"] = self.okta_issued
+        context["okta_missing_permissions"] = views_okta.missing_connect_permissions(request.user, realm)
+        tokens = list(
+            APIToken.objects.active().filter(realm=realm).select_related("user").order_by("-created_at", "-pk")[:6]
+        )
+        context["okta_tokens"], context["okta_more_tokens"] = tokens[:5], len(tokens) > 5
         context["saml_metadata_url"] = urls_helpers.saml_metadata_url(realm.pk, request)
         context["saml_entity_id"] = context["saml_metadata_url"]
         context["saml_acs_url"] = urls_helpers.saml_acs_url(realm.pk, request)
