@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:pk>/", views.RealmDetailView.as_view(), name="detail"),
     path("<uuid:pk>/update/", views.RealmUpdateView.as_view(), name="update"),
     path("<uuid:pk>/connect-okta/", views_okta.ConnectOktaView.as_view(), name="connect_okta"),
+    path("<uuid:pk>/scim-requests/", views.SCIMRequestListView.as_view(), name="scim_requests"),
     path("<uuid:pk>/users/", views.RealmUserListView.as_view(), name="users"),
     path("<uuid:pk>/users/<uuid:user_pk>/", views.RealmUserDetailView.as_view(), name="user"),
     path("<uuid:pk>/groups/", views.RealmGroupListView.as_view(), name="groups"),

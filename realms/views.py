@@ -22,10 +22,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
+from scim.conf import app_settings as scim_settings
 from scim.models import RealmSCIMStatus, SCIMRequestError
 
 from . import shown_once, urls_helpers, views_okta
-from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter
+from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter, SCIMRequestFilter
 from .forms import RealmForm
 from .mixins import ConsoleMixin
 from .models import APIToken, AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser
@@ -178,13 +179,37 @@ class RealmDetailView(RealmConsoleMixin, DetailView):
 
 
 def scim_request_status(realm: Realm) -> dict:
-    """The realm's last SCIM request and its recent errors (the request log kept by scim.middleware)."""
-    errors = SCIMRequestError.objects.filter(realm=realm, created_at__gte=timezone.now() - SCIM_ERROR_WINDOW)
+    """The realm's last SCIM request, its last successful one, and its recent errors (the request log that
+    scim.request_log keeps)."""
+    since = timezone.now() - SCIM_ERROR_WINDOW
+    errors = SCIMRequestError.objects.filter(realm=realm, created_at__gte=since)
     return {
         "scim_status": RealmSCIMStatus.objects.filter(realm=realm).first(),
         "scim_errors_24h": errors.count(),
+        "scim_errors_24h_query": urlencode({"since": timezone.localtime(since).strftime("%Y-%m-%dT%H:%M")}),
         "scim_recent_errors": list(errors.order_by("-created_at", "-id")[:SCIM_ERRORS_SHOWN]),
     }
+
+
+class SCIMRequestListView(FilteredListMixin, RealmChildMixin, ListView):
+    """Every SCIM request to the realm that failed, for the whole retention period: what Okta's failed
+    provisioning tasks could not say (the error detail and scimType this server answered, who called, when)."""
+
+    permission_required = ("realms.view_realm", "scim.view_scimrequesterror")
+    template_name = "realms/scim_requests.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        queryset = SCIMRequestError.objects.filter(realm=self.realm).order_by("-created_at", "-id")
+        return self.filtered(SCIMRequestFilter(self.request.GET or None, queryset=queryset))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["retention_days"] = scim_settings.REQUEST_ERROR_RETENTION_DAYS
+        return context
+
+    def get_breadcrumbs(self):
+        return [*self.realm_breadcrumbs(), ("SCIM requests", None)]
 
 
 class RealmUserListView(FilteredListMixin, RealmChildMixin, ListView):

@@ -52,3 +52,11 @@ def duration_text(seconds: Any) -> str:
 @register.filter
 def duration(seconds: Any) -> str:
     return duration_text(seconds)
+
+
+@register.simple_tag
+def page_numbers(page_obj: Any) -> list:
+    """The page numbers to link around the current page: 1 … 4 5 [6] 7 8 … 20 (Paginator.ELLIPSIS between)."""
+    if page_obj is None:
+        return []
+    return list(page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1))
