@@ -1,7 +1,8 @@
 """django-filter FilterSets of the console's lists: realm users, realm groups, the SCIM activity and requests.
 
 Each filter compiles to one SQL query over indexed columns where it can (userName, externalId, active, displayName,
-audit events by realm and time); searches are case-insensitive substring matches limited to one realm.
+audit events by realm and time); searches are substring matches limited to one realm that ignore letter case and
+accents on both databases (realms.search).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from scim.models import SCIMRequestError
 
 from .models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmUser
+from .search import Folded, fold
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 GROUP_CHOICES_SHOWN = 200  # a realm with more groups still filters by any of them (?group=<id>), the menu stops here
@@ -33,8 +35,13 @@ class TiebreakOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "id")
 
 
+def search_filter(placeholder: str, label: str = "Search") -> django_filters.CharFilter:
+    widget = forms.TextInput(attrs={"type": "search", "placeholder": placeholder, "aria-label": label})
+    return django_filters.CharFilter(method="search", label=label, widget=widget)
+
+
 class RealmUserFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = search_filter("userName, name, email, externalId or SCIM id")
     active = django_filters.ChoiceFilter(
         choices=[("yes", "Active"), ("no", "Inactive")],
         method="filter_active",
@@ -101,7 +108,7 @@ class RealmUserFilter(django_filters.FilterSet):
 
 
 class RealmGroupFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = search_filter("displayName, externalId or SCIM id")
     o = TiebreakOrderingFilter(
         fields=[("display_name", "name"), ("created_at", "created"), ("updated_at", "updated")],
         field_labels={"display_name": "displayName", "created_at": "Created", "updated_at": "Updated"},
@@ -115,16 +122,22 @@ class RealmGroupFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        """displayName or externalId containing `value`, ignoring case and accents, or the group's SCIM id."""
         value = value.strip()
         if not value:
             return qs
-        return qs.filter(Q(display_name__icontains=value) | Q(external_id=value))
+        term = fold(value)
+        qs = qs.alias(f_display=Folded("display_name"), f_external=Folded("external_id"))
+        condition = Q(f_display__contains=term) | Q(f_external__contains=term)
+        if _is_uuid(value):
+            condition |= Q(pk=uuid.UUID(value))
+        return qs.filter(condition)
 
 
 class GroupMemberFilter(django_filters.FilterSet):
     """Search within one group's members (a group of 10,000 members is paged and searched in the database)."""
 
-    q = django_filters.CharFilter(method="search", label="Search members")
+    q = search_filter("userName, name, email, externalId or SCIM id", label="Search members")
 
     class Meta:
         model = RealmUser
@@ -255,17 +268,31 @@ class SCIMRequestFilter(django_filters.FilterSet):
 
 
 def search_users(qs: QuerySet, value: str) -> QuerySet:
-    """userName, names and emails containing `value`, in any letter case (an EXISTS on emails: no duplicates)."""
+    """userName, names, emails and externalId containing `value`, ignoring case and accents ("MULLER" finds
+    "Müller", realms.search), or the user whose SCIM id it is. Emails through an EXISTS: no duplicate rows."""
     value = value.strip()
     if not value:
         return qs
-    return qs.filter(
-        Q(username__icontains=value)
-        | Q(given_name__icontains=value)
-        | Q(family_name__icontains=value)
-        | Q(display_name__icontains=value)
-        | Exists(RealmEmail.objects.filter(user=OuterRef("pk"), value__icontains=value))
+    term = fold(value)
+    qs = qs.alias(
+        f_username=Folded("username"),
+        f_given=Folded("given_name"),
+        f_family=Folded("family_name"),
+        f_display=Folded("display_name"),
+        f_external=Folded("external_id"),
     )
+    emails = RealmEmail.objects.alias(f_value=Folded("value")).filter(user=OuterRef("pk"), f_value__contains=term)
+    condition = (
+        Q(f_username__contains=term)
+        | Q(f_given__contains=term)
+        | Q(f_family__contains=term)
+        | Q(f_display__contains=term)
+        | Q(f_external__contains=term)
+        | Exists(emails)
+    )
+    if _is_uuid(value):
+        condition |= Q(pk=uuid.UUID(value))
+    return qs.filter(condition)
 
 
 def _is_uuid(value: str) -> bool:
