@@ -88,7 +88,7 @@ class RealmUserFilter(django_filters.FilterSet):
         shown = [(str(pk), name) for pk, name in groups.values_list("pk", "display_name")[:GROUP_CHOICES_SHOWN]]
         selected = (data or {}).get("group")
         if selected and selected not in {pk for pk, _ in shown}:
-            match = groups.filter(pk=selected).values_list("pk", "display_name").first() if _is_uuid(selected) else None
+            match = groups.filter(pk=selected).values_list("pk", "display_name").first() if is_uuid(selected) else None
             if match:
                 shown.append((str(match[0]), match[1]))
         field.widget.choices = [("", "Any group"), *shown]
@@ -129,7 +129,7 @@ class RealmGroupFilter(django_filters.FilterSet):
         term = fold(value)
         qs = qs.alias(f_display=Folded("display_name"), f_external=Folded("external_id"))
         condition = Q(f_display__contains=term) | Q(f_external__contains=term)
-        if _is_uuid(value):
+        if is_uuid(value):
             condition |= Q(pk=uuid.UUID(value))
         return qs.filter(condition)
 
@@ -182,8 +182,14 @@ class AuditEventFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return qs
-        if _is_uuid(value):
-            return qs.filter(resource_id=str(uuid.UUID(value)))
+        if is_uuid(value):
+            from .views_activity import involving, with_changes_text
+
+            # A user's history includes the group membership changes that added or removed it (none before the
+            # user existed: the scan of membership events starts at its creation when it still exists).
+            resource_id = uuid.UUID(value)
+            since = RealmUser.objects.filter(pk=resource_id).values_list("created_at", flat=True).first()
+            return with_changes_text(qs).filter(involving(resource_id, since))
         return qs.filter(resource_repr__icontains=value)
 
 
@@ -290,12 +296,12 @@ def search_users(qs: QuerySet, value: str) -> QuerySet:
         | Q(f_external__contains=term)
         | Exists(emails)
     )
-    if _is_uuid(value):
+    if is_uuid(value):
         condition |= Q(pk=uuid.UUID(value))
     return qs.filter(condition)
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(str(value))
     except ValueError:

@@ -31,7 +31,7 @@ from .forms import RealmForm
 from .mixins import ConsoleMixin
 from .models import APIToken, AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser
 from .saml import sp_metadata_xml
-from .views_activity import attach_changes
+from .views_activity import attach_changes, involving, with_changes_text
 
 
 class RealmConsoleMixin(ConsoleMixin):
@@ -280,10 +280,16 @@ def attribute_sections(attributes: Any) -> list[AttributeSection]:
     return sections
 
 
-def resource_history(realm: Realm, resource_id: Any) -> dict:
-    events = AuditEvent.objects.filter(realm=realm, resource_id=str(resource_id)).select_related("realm", "actor")
+def resource_history(realm: Realm, resource_id: Any, *, since: datetime.datetime | None = None) -> dict:
+    """The latest audit events of a user or group; a user's include the group membership changes that added or
+    removed it (`since`: when it was created, none before)."""
+    events = AuditEvent.objects.filter(realm=realm).select_related("realm", "actor__realms_service_account")
+    if since is None:
+        events = events.filter(resource_id=str(resource_id))
+    else:
+        events = with_changes_text(events).filter(involving(resource_id, since))
     return {
-        "history": attach_changes(events.order_by("-created_at", "-id")[:HISTORY_SHOWN]),
+        "history": attach_changes(events.order_by("-created_at", "-id")[:HISTORY_SHOWN], focus_id=resource_id),
         "history_count": events.count(),
         "history_url": f"{reverse('realms:activity')}?{urlencode({'realm': realm.pk, 'resource': resource_id})}",
     }
@@ -329,7 +335,7 @@ class RealmUserDetailView(RealmChildMixin, DetailView):
         context["attributes_json"] = json.dumps(realm_user.attributes, indent=2, sort_keys=True, ensure_ascii=False)
         console_user = context["console_user"] = linked_console_user(realm_user)
         context["console_user_admin_url"] = admin_change_url(console_user) if self.request.user.is_staff else None
-        context.update(resource_history(self.realm, realm_user.pk))
+        context.update(resource_history(self.realm, realm_user.pk, since=realm_user.created_at))
         return context
 
     def get_breadcrumbs(self):
