@@ -187,14 +187,18 @@ class ServiceAccountAdmin(admin.ModelAdmin):
     form = ServiceAccountAdminForm
     list_display = ("username", "description", "is_active", "created_at")
     list_select_related = ("user",)
-    readonly_fields = ("tokens", "created_at")
+    readonly_fields = ("tokens", "token_list", "created_at")
 
     def get_search_fields(self, request: HttpRequest):
         return (_username_lookup("user"), "description")
 
     def get_fields(self, request: HttpRequest, obj=None):
         fields = ["username", "description", "groups", "is_active"]
-        return [*fields, "tokens", "created_at"] if obj is not None else fields
+        if obj is None:
+            return fields
+        # The "Issue an API token" action only for those who may issue one (a view-only admin would get a 403).
+        can_issue = self.admin_site.get_model_admin(APIToken).has_add_permission(request)
+        return [*fields, "tokens" if can_issue else "token_list", "created_at"]
 
     @admin.display(description="username", ordering="user")
     def username(self, obj: ServiceAccount) -> str:
@@ -206,6 +210,11 @@ class ServiceAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description="API tokens")
     def tokens(self, obj: ServiceAccount) -> str:
+        issue = reverse("admin:realms_apitoken_add") + f"?user={obj.user_id}"
+        return format_html('{}<a class="button" href="{}">Issue an API token</a>', self.token_list(obj), issue)
+
+    @admin.display(description="API tokens")
+    def token_list(self, obj: ServiceAccount) -> str:
         rows = format_html_join(
             "",
             '<li><a href="{}">{}</a> · {} · {} · {} · expires {} · last used {}</li>',
@@ -222,8 +231,7 @@ class ServiceAccountAdmin(admin.ModelAdmin):
                 for t in obj.user.realms_api_tokens.select_related("realm")
             ),
         )
-        issue = reverse("admin:realms_apitoken_add") + f"?user={obj.user_id}"
-        return format_html('<ul>{}</ul><a class="button" href="{}">Issue an API token</a>', rows, issue)
+        return format_html("<ul>{}</ul>", rows) if rows else format_html('<p class="help">{}</p>', "No API token yet.")
 
     def save_model(self, request: HttpRequest, obj: ServiceAccount, form, change: bool) -> None:
         data = form.cleaned_data
