@@ -277,7 +277,7 @@ class APITokenAddForm(forms.ModelForm):
 
 @admin.register(APIToken)
 class APITokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "masked", "status", "realm_restriction", "created_at", "expires_at", "last_used_at")
+    list_display = ("name", "user", "token", "status", "realm_restriction", "expires_at", "last_used_at", "created_at")
     list_filter = ("realm",)
     list_select_related = ("user", "realm")
     actions = ["revoke_tokens"]
@@ -296,6 +296,10 @@ class APITokenAdmin(admin.ModelAdmin):
 
     def get_search_fields(self, request: HttpRequest):
         return ("name", _username_lookup("user"), "hint")
+
+    @admin.display(description="token")
+    def token(self, obj: APIToken) -> str:
+        return obj.masked
 
     @admin.display(description="realm", ordering="realm__name")
     def realm_restriction(self, obj: APIToken) -> str:

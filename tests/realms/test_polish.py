@@ -95,3 +95,8 @@ def test_no_404_for_the_favicon(client, db):
     response = client.get("/favicon.ico", follow=True)
     assert response.status_code == 200 and response.redirect_chain
     assert b"".join(response.streaming_content if response.streaming else [response.content]).startswith(b"\x89PNG")
+
+
+def test_the_django_admin_shows_times_in_the_same_format(admin_client, realm):
+    page = admin_client.get("/admin/realms/realm/").content.decode()
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", page)
