@@ -32,3 +32,11 @@ class ConsoleUserAdmin(UserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(realms_service_account__isnull=True)
+
+    def get_fieldsets(self, request, obj=None):
+        # Django's read-only password widget links to the password form, a 403 for whoever may only view users:
+        # they see no password field at all.
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "password"]}) for name, opts in fieldsets]

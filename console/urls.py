@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from realms.views_saml import ConsoleLoginView
@@ -19,7 +18,8 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # The embedding contract: the two includes any host adds (docs/embedding.md).
     path("realms/", include("realms.urls")),
     path("api/", include("scim.urls")),

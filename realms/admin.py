@@ -7,12 +7,16 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
+from . import shown_once, urls_helpers
 from .forms import ServiceAccountForm as ConsoleServiceAccountForm
 from .models import (
     APIToken,
@@ -25,6 +29,7 @@ from .models import (
     ServiceAccount,
 )
 from .services import accounts as account_services
+from .views_okta import OKTA_PROVISIONING_ACTIONS
 
 
 def _username_lookup(prefix: str) -> str:
@@ -182,14 +187,18 @@ class ServiceAccountAdmin(admin.ModelAdmin):
     form = ServiceAccountAdminForm
     list_display = ("username", "description", "is_active", "created_at")
     list_select_related = ("user",)
-    readonly_fields = ("tokens", "created_at")
+    readonly_fields = ("tokens", "token_list", "created_at")
 
     def get_search_fields(self, request: HttpRequest):
         return (_username_lookup("user"), "description")
 
     def get_fields(self, request: HttpRequest, obj=None):
         fields = ["username", "description", "groups", "is_active"]
-        return [*fields, "tokens", "created_at"] if obj is not None else fields
+        if obj is None:
+            return fields
+        # The "Issue an API token" action only for those who may issue one (a view-only admin would get a 403).
+        can_issue = self.admin_site.get_model_admin(APIToken).has_add_permission(request)
+        return [*fields, "tokens" if can_issue else "token_list", "created_at"]
 
     @admin.display(description="username", ordering="user")
     def username(self, obj: ServiceAccount) -> str:
@@ -201,16 +210,28 @@ class ServiceAccountAdmin(admin.ModelAdmin):
 
     @admin.display(description="API tokens")
     def tokens(self, obj: ServiceAccount) -> str:
+        issue = reverse("admin:realms_apitoken_add") + f"?user={obj.user_id}"
+        return format_html('{}<a class="button" href="{}">Issue an API token</a>', self.token_list(obj), issue)
+
+    @admin.display(description="API tokens")
+    def token_list(self, obj: ServiceAccount) -> str:
         rows = format_html_join(
             "",
-            '<li><a href="{}">{}</a> · {} · {}</li>',
+            '<li><a href="{}">{}</a> · {} · {} · {} · expires {} · last used {}</li>',
             (
-                (reverse("admin:realms_apitoken_change", args=[t.pk]), t.name, t.masked, t.status)
-                for t in obj.user.realms_api_tokens.all()
+                (
+                    reverse("admin:realms_apitoken_change", args=[t.pk]),
+                    t.name,
+                    t.masked,
+                    t.status,
+                    f"realm {t.realm.name}" if t.realm is not None else "every realm",
+                    date_format(localtime(t.expires_at), "DATETIME_FORMAT") if t.expires_at else "never",
+                    date_format(localtime(t.last_used_at), "DATETIME_FORMAT") if t.last_used_at else "never",
+                )
+                for t in obj.user.realms_api_tokens.select_related("realm")
             ),
         )
-        issue = reverse("admin:realms_apitoken_add") + f"?user={obj.user_id}"
-        return format_html('<ul>{}</ul><a class="button" href="{}">Issue an API token</a>', rows, issue)
+        return format_html("<ul>{}</ul>", rows) if rows else format_html('<p class="help">{}</p>', "No API token yet.")
 
     def save_model(self, request: HttpRequest, obj: ServiceAccount, form, change: bool) -> None:
         data = form.cleaned_data
@@ -256,7 +277,7 @@ class APITokenAddForm(forms.ModelForm):
 
 @admin.register(APIToken)
 class APITokenAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "masked", "status", "realm", "created_at", "expires_at", "last_used_at")
+    list_display = ("name", "user", "token", "status", "realm_restriction", "expires_at", "last_used_at", "created_at")
     list_filter = ("realm",)
     list_select_related = ("user", "realm")
     actions = ["revoke_tokens"]
@@ -275,6 +296,14 @@ class APITokenAdmin(admin.ModelAdmin):
 
     def get_search_fields(self, request: HttpRequest):
         return ("name", _username_lookup("user"), "hint")
+
+    @admin.display(description="token")
+    def token(self, obj: APIToken) -> str:
+        return obj.masked
+
+    @admin.display(description="realm", ordering="realm__name")
+    def realm_restriction(self, obj: APIToken) -> str:
+        return obj.realm.name if obj.realm is not None else "every realm"
 
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
         if obj is None:
@@ -313,17 +342,46 @@ class APITokenAdmin(admin.ModelAdmin):
             super().save_related(request, form, formsets, change)
 
     def response_add(self, request: HttpRequest, obj: APIToken, post_url_continue=None) -> HttpResponse:
+        # POST, then a redirect to the page that shows the secret once: a reload never issues a second token, and
+        # "Save and add another" cannot skip the only display of the secret.
+        path = reverse("admin:realms_apitoken_issued", args=[obj.pk])
+        response = HttpResponseRedirect(path)
+        secret = getattr(request, "realms_issued_token_secret", None)
+        if secret:
+            shown_once.hand_over(request, response, f"admin-token-{obj.pk}", secret, path)
+        return response
+
+    def get_urls(self):
+        issued = path(
+            "<path:object_id>/issued/",
+            self.admin_site.admin_view(self.issued_view),
+            name="realms_apitoken_issued",
+        )
+        return [issued, *super().get_urls()]
+
+    def issued_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The token just issued: its secret on the first display only, a copy button, and where it goes."""
+        token = self.get_object(request, object_id)
+        if token is None:
+            raise Http404("No API token with this id.")
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        secret = shown_once.take(request, f"admin-token-{token.pk}")
+        realm = token.realm
+        root_url = urls_helpers.scim_root_url(realm.pk, request) if realm is not None and realm.scim_enabled else None
         context = {
             **self.admin_site.each_context(request),
-            "opts": self.model._meta,
+            "opts": self.opts,
             "title": "API token issued",
-            "token": obj,
-            "secret": getattr(request, "realms_issued_token_secret", None),
-            "service_account": ServiceAccount.objects.filter(user_id=obj.user_id).first(),
+            "token": token,
+            "secret": secret,
+            "scim_root_url": root_url,
+            "scim_root_url_problem": urls_helpers.unreachable_reason(root_url) if root_url else None,
+            "provisioning_actions": OKTA_PROVISIONING_ACTIONS,
+            "service_account": ServiceAccount.objects.filter(user_id=token.user_id).first(),
         }
         response = TemplateResponse(request, "admin/realms/apitoken/issued.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        return shown_once.close(response, f"admin-token-{token.pk}", request.path)
 
     @admin.action(description="Revoke selected API tokens", permissions=["change"])
     def revoke_tokens(self, request: HttpRequest, queryset) -> None:

@@ -1,7 +1,8 @@
-"""django-filter FilterSets of the console's lists: realm users, realm groups and the SCIM activity.
+"""django-filter FilterSets of the console's lists: realm users, realm groups, the SCIM activity and requests.
 
 Each filter compiles to one SQL query over indexed columns where it can (userName, externalId, active, displayName,
-audit events by realm and time); searches are case-insensitive substring matches limited to one realm.
+audit events by realm and time); searches are substring matches limited to one realm that ignore letter case and
+accents on both databases (realms.search).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from scim.models import SCIMRequestError
+
 from .models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmUser
+from .search import Folded, fold
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 GROUP_CHOICES_SHOWN = 200  # a realm with more groups still filters by any of them (?group=<id>), the menu stops here
@@ -31,8 +35,13 @@ class TiebreakOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "id")
 
 
+def search_filter(placeholder: str, label: str = "Search") -> django_filters.CharFilter:
+    widget = forms.TextInput(attrs={"type": "search", "placeholder": placeholder, "aria-label": label})
+    return django_filters.CharFilter(method="search", label=label, widget=widget)
+
+
 class RealmUserFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = search_filter("userName, name, email, externalId or SCIM id")
     active = django_filters.ChoiceFilter(
         choices=[("yes", "Active"), ("no", "Inactive")],
         method="filter_active",
@@ -79,7 +88,7 @@ class RealmUserFilter(django_filters.FilterSet):
         shown = [(str(pk), name) for pk, name in groups.values_list("pk", "display_name")[:GROUP_CHOICES_SHOWN]]
         selected = (data or {}).get("group")
         if selected and selected not in {pk for pk, _ in shown}:
-            match = groups.filter(pk=selected).values_list("pk", "display_name").first() if _is_uuid(selected) else None
+            match = groups.filter(pk=selected).values_list("pk", "display_name").first() if is_uuid(selected) else None
             if match:
                 shown.append((str(match[0]), match[1]))
         field.widget.choices = [("", "Any group"), *shown]
@@ -99,7 +108,7 @@ class RealmUserFilter(django_filters.FilterSet):
 
 
 class RealmGroupFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = search_filter("displayName, externalId or SCIM id")
     o = TiebreakOrderingFilter(
         fields=[("display_name", "name"), ("created_at", "created"), ("updated_at", "updated")],
         field_labels={"display_name": "displayName", "created_at": "Created", "updated_at": "Updated"},
@@ -113,16 +122,22 @@ class RealmGroupFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def search(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        """displayName or externalId containing `value`, ignoring case and accents, or the group's SCIM id."""
         value = value.strip()
         if not value:
             return qs
-        return qs.filter(Q(display_name__icontains=value) | Q(external_id=value))
+        term = fold(value)
+        qs = qs.alias(f_display=Folded("display_name"), f_external=Folded("external_id"))
+        condition = Q(f_display__contains=term) | Q(f_external__contains=term)
+        if is_uuid(value):
+            condition |= Q(pk=uuid.UUID(value))
+        return qs.filter(condition)
 
 
 class GroupMemberFilter(django_filters.FilterSet):
     """Search within one group's members (a group of 10,000 members is paged and searched in the database)."""
 
-    q = django_filters.CharFilter(method="search", label="Search members")
+    q = search_filter("userName, name, email, externalId or SCIM id", label="Search members")
 
     class Meta:
         model = RealmUser
@@ -167,26 +182,126 @@ class AuditEventFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return qs
-        if _is_uuid(value):
-            return qs.filter(resource_id=str(uuid.UUID(value)))
+        if is_uuid(value):
+            from .views_activity import involving, with_changes_text
+
+            # A user's history includes the group membership changes that added or removed it (none before the
+            # user existed: the scan of membership events starts at its creation when it still exists).
+            resource_id = uuid.UUID(value)
+            since = RealmUser.objects.filter(pk=resource_id).values_list("created_at", flat=True).first()
+            return with_changes_text(qs).filter(involving(resource_id, since))
         return qs.filter(resource_repr__icontains=value)
 
 
+SCIM_STATUSES = [
+    ("4xx", "Any 4xx"),
+    ("5xx", "Any 5xx"),
+    ("400", "400 Bad Request"),
+    ("401", "401 Unauthorized"),
+    ("403", "403 Forbidden"),
+    ("404", "404 Not Found"),
+    ("409", "409 Conflict"),
+    ("412", "412 Precondition Failed"),
+    ("413", "413 Payload Too Large"),
+    ("429", "429 Too Many Requests"),
+    ("500", "500 Server Error"),
+    ("501", "501 Not Implemented"),
+    ("503", "503 Unavailable"),
+]
+# What a path under the SCIM root URL is about (RFC 7644 §3.2's endpoints).
+SCIM_RESOURCES = {
+    "Users": ("/Users",),
+    "Groups": ("/Groups",),
+    "discovery": ("/ServiceProviderConfig", "/ServiceProviderConfigs", "/ResourceTypes", "/Schemas"),
+}
+
+
+def _under(prefixes: tuple[str, ...]) -> Q:
+    condition = Q()
+    for prefix in prefixes:
+        condition |= Q(path=prefix) | Q(path__startswith=f"{prefix}/")
+    return condition
+
+
+class SCIMRequestFilter(django_filters.FilterSet):
+    """The failed SCIM requests of one realm (scim.models.SCIMRequestError), newest first."""
+
+    status = django_filters.ChoiceFilter(
+        choices=SCIM_STATUSES, method="filter_status", empty_label="Any status", label="Status"
+    )
+    method = django_filters.ChoiceFilter(
+        choices=[(m, m) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")], empty_label="Any method", label="Method"
+    )
+    resource = django_filters.ChoiceFilter(
+        choices=[("Users", "Users"), ("Groups", "Groups"), ("discovery", "Discovery"), ("other", "Other paths")],
+        method="filter_resource",
+        empty_label="Any resource",
+        label="Resource",
+    )
+    scim = django_filters.ChoiceFilter(
+        choices=[("off", "SCIM was off"), ("on", "SCIM was on")],
+        method="filter_scim",
+        empty_label="SCIM on or off",
+        label="Realm's SCIM",
+    )
+    since = django_filters.DateTimeFilter(
+        field_name="created_at", lookup_expr="gte", widget=DATETIME_WIDGET, label="From"
+    )
+    until = django_filters.DateTimeFilter(
+        field_name="created_at", lookup_expr="lt", widget=DATETIME_WIDGET, label="Until"
+    )
+
+    class Meta:
+        model = SCIMRequestError
+        fields: list[str] = []
+
+    def filter_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        if value in {"4xx", "5xx"}:
+            low = int(value[0]) * 100
+            return qs.filter(status__gte=low, status__lt=low + 100)
+        return qs.filter(status=int(value))
+
+    def filter_resource(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "other":
+            known = Q()
+            for prefixes in SCIM_RESOURCES.values():
+                known |= _under(prefixes)
+            return qs.exclude(known)
+        return qs.filter(_under(SCIM_RESOURCES[value]))
+
+    def filter_scim(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(scim_enabled=(value == "on"))
+
+
 def search_users(qs: QuerySet, value: str) -> QuerySet:
-    """userName, names and emails containing `value`, in any letter case (an EXISTS on emails: no duplicates)."""
+    """userName, names, emails and externalId containing `value`, ignoring case and accents ("MULLER" finds
+    "Müller", realms.search), or the user whose SCIM id it is. Emails through an EXISTS: no duplicate rows."""
     value = value.strip()
     if not value:
         return qs
-    return qs.filter(
-        Q(username__icontains=value)
-        | Q(given_name__icontains=value)
-        | Q(family_name__icontains=value)
-        | Q(display_name__icontains=value)
-        | Exists(RealmEmail.objects.filter(user=OuterRef("pk"), value__icontains=value))
+    term = fold(value)
+    qs = qs.alias(
+        f_username=Folded("username"),
+        f_given=Folded("given_name"),
+        f_family=Folded("family_name"),
+        f_display=Folded("display_name"),
+        f_external=Folded("external_id"),
     )
+    emails = RealmEmail.objects.alias(f_value=Folded("value")).filter(user=OuterRef("pk"), f_value__contains=term)
+    condition = (
+        Q(f_username__contains=term)
+        | Q(f_given__contains=term)
+        | Q(f_family__contains=term)
+        | Q(f_display__contains=term)
+        | Q(f_external__contains=term)
+        | Exists(emails)
+    )
+    if is_uuid(value):
+        condition |= Q(pk=uuid.UUID(value))
+    return qs.filter(condition)
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(str(value))
     except ValueError:

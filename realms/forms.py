@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from .models import Realm
+from .models import Realm, default_login_session_expiry
 
 MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
 
@@ -35,7 +35,59 @@ def validate_idp_metadata(xml: str) -> None:
         raise forms.ValidationError("The IdP metadata has no SingleSignOnService endpoint.")
 
 
+DURATION_UNITS = [("days", "days"), ("hours", "hours"), ("minutes", "minutes"), ("seconds", "seconds")]
+_UNIT_SECONDS = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
+
+
+class DurationWidget(forms.MultiWidget):
+    """A number and its unit: "8 hours" rather than 28800 seconds."""
+
+    def __init__(self, attrs=None) -> None:
+        number = forms.NumberInput(attrs={"min": 1, "step": 1, "class": "duration-number"})
+        unit = forms.Select(choices=DURATION_UNITS, attrs={"class": "duration-unit"})
+        super().__init__([number, unit], attrs)
+
+    def value_from_datadict(self, data, files, name):
+        if f"{name}_0" not in data and name in data:  # a script posting seconds, as before this widget
+            return self.decompress(data.get(name))
+        return super().value_from_datadict(data, files, name)
+
+    def decompress(self, value):
+        try:
+            seconds = int(value)
+        except (TypeError, ValueError):
+            return [None, "hours"]
+        for unit, size in _UNIT_SECONDS.items():
+            if seconds and seconds % size == 0:
+                return [seconds // size, unit]
+        return [seconds, "seconds"]
+
+
+class DurationInSecondsField(forms.MultiValueField):
+    """A positive duration entered as a number and a unit, cleaned to seconds (what the model stores)."""
+
+    widget = DurationWidget
+
+    def __init__(self, **kwargs) -> None:
+        fields = (
+            forms.IntegerField(min_value=1, error_messages={"min_value": "The duration must be positive."}),
+            forms.ChoiceField(choices=DURATION_UNITS),
+        )
+        super().__init__(fields, require_all_fields=True, **kwargs)
+
+    def compress(self, data_list):
+        if not data_list:
+            return None
+        number, unit = data_list
+        return int(number) * _UNIT_SECONDS[unit]
+
+
 class RealmForm(forms.ModelForm):
+    login_session_expiry = DurationInSecondsField(
+        label="Login session expiry",
+        initial=default_login_session_expiry,
+        help_text="How long a console session opened through this realm lasts, e.g. 8 hours.",
+    )
     idp_metadata_file = forms.FileField(
         label="IdP metadata file",
         required=False,

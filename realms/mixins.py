@@ -45,3 +45,13 @@ class ConsoleMixin(LoginRequiredMixin, PermissionRequiredMixin):
 
     def get_breadcrumbs(self) -> list[tuple[str, str | None]]:
         return []
+
+    def paginate_queryset(self, queryset, page_size: int):
+        """Any page number shows a page (list views): past the end, the last page, as when a list shrank since its
+        link was made; not a number, the first. Never a bare 404."""
+        paginator = self.get_paginator(
+            queryset, page_size, orphans=self.get_paginate_orphans(), allow_empty_first_page=self.get_allow_empty()
+        )
+        number = self.request.GET.get(self.page_kwarg) or self.kwargs.get(self.page_kwarg) or 1
+        page = paginator.get_page(paginator.num_pages if number == "last" else number)
+        return paginator, page, page.object_list, page.has_other_pages()

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -68,6 +69,12 @@ class Realm(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # A session that expires at once is a realm whose sign-in never works: refused in every form (console,
+        # Django admin), without a migration.
+        if self.login_session_expiry is not None and self.login_session_expiry <= 0:
+            raise ValidationError({"login_session_expiry": "The session expiry must be positive."})
 
     @property
     def pk_str(self) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_accounts, views_activity, views_roles, views_saml
+from . import views, views_accounts, views_activity, views_okta, views_roles, views_saml
 
 app_name = "realms"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("activity/", views_activity.SCIMActivityView.as_view(), name="activity"),
     path("<uuid:pk>/", views.RealmDetailView.as_view(), name="detail"),
     path("<uuid:pk>/update/", views.RealmUpdateView.as_view(), name="update"),
+    path("<uuid:pk>/connect-okta/", views_okta.ConnectOktaView.as_view(), name="connect_okta"),
+    path("<uuid:pk>/scim-requests/", views.SCIMRequestListView.as_view(), name="scim_requests"),
     path("<uuid:pk>/users/", views.RealmUserListView.as_view(), name="users"),
     path("<uuid:pk>/users/<uuid:user_pk>/", views.RealmUserDetailView.as_view(), name="user"),
     path("<uuid:pk>/groups/", views.RealmGroupListView.as_view(), name="groups"),
@@ -31,6 +33,7 @@ urlpatterns = [
         views_accounts.TokenCreateView.as_view(),
         name="create_token",
     ),
+    path("tokens/<int:pk>/issued/", views_accounts.TokenIssuedView.as_view(), name="token_issued"),
     path("tokens/<int:pk>/revoke/", views_accounts.TokenRevokeView.as_view(), name="revoke_token"),
     path(
         "<uuid:pk>/roles/<int:mapping_pk>/delete/",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
+from urllib.parse import urlsplit
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -53,3 +55,29 @@ def saml_metadata_url(realm_pk, request: HttpRequest | None = None) -> str:
 
 def saml_acs_url(realm_pk, request: HttpRequest | None = None) -> str:
     return absolute(reverse("realms:saml_acs", kwargs={"pk": realm_pk}), request)
+
+
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def unreachable_reason(url: str) -> str | None:
+    """Why an IdP's cloud (Okta's) could not call `url`, or None when nothing says it cannot.
+
+    The SCIM root URL is built from PUBLIC_BASE_URL or from the address the admin browses the console at: a console
+    tried on a laptop shows http://127.0.0.1:8000/…, which Okta's servers can never reach."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    local = host in _LOCAL_NAMES or host.endswith((".localhost", ".local"))
+    if not local:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        local = address is not None and (
+            address.is_loopback or address.is_private or address.is_link_local or address.is_unspecified
+        )
+    if local:
+        return f"{host} is a local or private address: Okta's servers cannot reach it."
+    if parts.scheme != "https":
+        return "It is plain HTTP: Okta expects https://, and the API token would cross the network in clear."
+    return None

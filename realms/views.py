@@ -23,15 +23,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
+from scim.conf import app_settings as scim_settings
 from scim.models import RealmSCIMStatus, SCIMRequestError
 
-from . import saml, urls_helpers
-from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter
+from . import saml, shown_once, urls_helpers, views_okta
+from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter, SCIMRequestFilter
 from .forms import RealmForm
 from .mixins import ConsoleMixin
-from .models import AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser
+from .models import APIToken, AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser
 from .saml import sp_metadata_xml
-from .views_activity import attach_changes
+from .views_activity import attach_changes, involving, with_changes_text
 
 
 class RealmConsoleMixin(ConsoleMixin):
@@ -141,12 +142,29 @@ class RealmDetailView(RealmConsoleMixin, DetailView):
     model = Realm
     context_object_name = "realm"
 
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.object = self.get_object()
+        self.okta_issued = views_okta.issued_connection(request, self.object)
+        response = self.render_to_response(self.get_context_data(object=self.object))
+        if self.okta_issued is not None:
+            # The page that shows the token: nothing keeps a copy of it, and a reload no longer shows it.
+            shown_once.close(response, views_okta.handover_name(self.object), views_okta.realm_page_path(self.object))
+        return response
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         realm = self.object
         request = self.request
         if realm.scim_enabled:
-            context["scim_root_url"] = urls_helpers.scim_root_url(realm.pk, request)
+            context["scim_root_url"] = root_url = urls_helpers.scim_root_url(realm.pk, request)
+            context["scim_root_url_problem"] = urls_helpers.unreachable_reason(root_url)
+            context["okta_fields"] = views_okta.okta_fields(root_url)
+        context["okta_issued"] = self.okta_issued
+        context["okta_missing_permissions"] = views_okta.missing_connect_permissions(request.user, realm)
+        tokens = list(
+            APIToken.objects.active().filter(realm=realm).select_related("user").order_by("-created_at", "-pk")[:6]
+        )
+        context["okta_tokens"], context["okta_more_tokens"] = tokens[:5], len(tokens) > 5
         context["saml_metadata_url"] = urls_helpers.saml_metadata_url(realm.pk, request)
         context["saml_entity_id"] = context["saml_metadata_url"]
         context["saml_acs_url"] = urls_helpers.saml_acs_url(realm.pk, request)
@@ -163,13 +181,37 @@ class RealmDetailView(RealmConsoleMixin, DetailView):
 
 
 def scim_request_status(realm: Realm) -> dict:
-    """The realm's last SCIM request and its recent errors (the request log kept by scim.middleware)."""
-    errors = SCIMRequestError.objects.filter(realm=realm, created_at__gte=timezone.now() - SCIM_ERROR_WINDOW)
+    """The realm's last SCIM request, its last successful one, and its recent errors (the request log that
+    scim.request_log keeps)."""
+    since = timezone.now() - SCIM_ERROR_WINDOW
+    errors = SCIMRequestError.objects.filter(realm=realm, created_at__gte=since)
     return {
         "scim_status": RealmSCIMStatus.objects.filter(realm=realm).first(),
         "scim_errors_24h": errors.count(),
+        "scim_errors_24h_query": urlencode({"since": timezone.localtime(since).strftime("%Y-%m-%dT%H:%M")}),
         "scim_recent_errors": list(errors.order_by("-created_at", "-id")[:SCIM_ERRORS_SHOWN]),
     }
+
+
+class SCIMRequestListView(FilteredListMixin, RealmChildMixin, ListView):
+    """Every SCIM request to the realm that failed, for the whole retention period: what Okta's failed
+    provisioning tasks could not say (the error detail and scimType this server answered, who called, when)."""
+
+    permission_required = ("realms.view_realm", "scim.view_scimrequesterror")
+    template_name = "realms/scim_requests.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        queryset = SCIMRequestError.objects.filter(realm=self.realm).order_by("-created_at", "-id")
+        return self.filtered(SCIMRequestFilter(self.request.GET or None, queryset=queryset))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["retention_days"] = scim_settings.REQUEST_ERROR_RETENTION_DAYS
+        return context
+
+    def get_breadcrumbs(self):
+        return [*self.realm_breadcrumbs(), ("SCIM requests", None)]
 
 
 class RealmUserListView(FilteredListMixin, RealmChildMixin, ListView):
@@ -240,10 +282,16 @@ def attribute_sections(attributes: Any) -> list[AttributeSection]:
     return sections
 
 
-def resource_history(realm: Realm, resource_id: Any) -> dict:
-    events = AuditEvent.objects.filter(realm=realm, resource_id=str(resource_id)).select_related("realm", "actor")
+def resource_history(realm: Realm, resource_id: Any, *, since: datetime.datetime | None = None) -> dict:
+    """The latest audit events of a user or group; a user's include the group membership changes that added or
+    removed it (`since`: when it was created, none before)."""
+    events = AuditEvent.objects.filter(realm=realm).select_related("realm", "actor__realms_service_account")
+    if since is None:
+        events = events.filter(resource_id=str(resource_id))
+    else:
+        events = with_changes_text(events).filter(involving(resource_id, since))
     return {
-        "history": attach_changes(events.order_by("-created_at", "-id")[:HISTORY_SHOWN]),
+        "history": attach_changes(events.order_by("-created_at", "-id")[:HISTORY_SHOWN], focus_id=resource_id),
         "history_count": events.count(),
         "history_url": f"{reverse('realms:activity')}?{urlencode({'realm': realm.pk, 'resource': resource_id})}",
     }
@@ -289,7 +337,7 @@ class RealmUserDetailView(RealmChildMixin, DetailView):
         context["attributes_json"] = json.dumps(realm_user.attributes, indent=2, sort_keys=True, ensure_ascii=False)
         console_user = context["console_user"] = linked_console_user(realm_user)
         context["console_user_admin_url"] = admin_change_url(console_user) if self.request.user.is_staff else None
-        context.update(resource_history(self.realm, realm_user.pk))
+        context.update(resource_history(self.realm, realm_user.pk, since=realm_user.created_at))
         return context
 
     def get_breadcrumbs(self):

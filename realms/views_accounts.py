@@ -6,16 +6,18 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
-from django.views.generic import DetailView, FormView, ListView
+from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from . import shown_once, urls_helpers
 from .forms import ServiceAccountForm, TokenForm
 from .mixins import ConsoleMixin
 from .models import APIToken, ServiceAccount
 from .services import accounts as services
+from .views_okta import okta_fields
 
 
 class ServiceAccountPage(ConsoleMixin):
@@ -101,19 +103,10 @@ class TokenCreateView(ServiceAccountPage, FormView):
             created_by=self.request.user,
             realm=form.cleaned_data.get("realm"),
         )
-        # The secret is rendered in this response only; it is never stored nor put in a message or the session.
-        response = render(
-            self.request,
-            "realms/accounts/token_created.html",
-            {
-                "account": self.account,
-                "token": issued.token,
-                "secret": issued.secret,
-                "section": self.section,
-                "breadcrumbs": self.get_breadcrumbs(),
-            },
-        )
-        response["Cache-Control"] = "no-store"
+        # POST, then a redirect to the page that shows the secret once: a reload never issues a second token.
+        path = reverse("realms:token_issued", args=[issued.token.pk])
+        response = redirect(path)
+        shown_once.hand_over(self.request, response, token_handover_name(issued.token), issued.secret, path)
         return response
 
     def get_breadcrumbs(self):
@@ -121,6 +114,41 @@ class TokenCreateView(ServiceAccountPage, FormView):
             ("Service accounts", reverse("realms:service_accounts")),
             (self.account.username, reverse("realms:service_account", args=[self.account.pk])),
             ("New API token", None),
+        ]
+
+
+def token_handover_name(token: APIToken) -> str:
+    return f"token-{token.pk}"
+
+
+class TokenIssuedView(ServiceAccountPage, TemplateView):
+    """The secret of a token just issued, on this page's first display only; afterwards, what to do without it."""
+
+    permission_required = "realms.add_apitoken"
+    template_name = "realms/accounts/token_created.html"
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.token = get_object_or_404(APIToken.objects.select_related("user", "realm"), pk=kwargs["pk"])
+        self.account = get_object_or_404(ServiceAccount.objects.select_related("user"), user_id=self.token.user_id)
+        self.secret = shown_once.take(request, token_handover_name(self.token))
+        response = self.render_to_response(self.get_context_data(**kwargs))
+        return shown_once.close(response, token_handover_name(self.token), request.path)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        realm = self.token.realm
+        context.update(account=self.account, token=self.token, secret=self.secret)
+        if self.secret and realm is not None and realm.scim_enabled:
+            root_url = urls_helpers.scim_root_url(realm.pk, self.request)
+            context["okta_fields"] = okta_fields(root_url)
+            context["scim_root_url_problem"] = urls_helpers.unreachable_reason(root_url)
+        return context
+
+    def get_breadcrumbs(self):
+        return [
+            ("Service accounts", reverse("realms:service_accounts")),
+            (self.account.username, reverse("realms:service_account", args=[self.account.pk])),
+            ("API token issued", None),
         ]
 
 

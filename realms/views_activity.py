@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.views.generic import ListView
 
-from .filters import AuditEventFilter
+from .filters import AuditEventFilter, is_uuid
 from .mixins import ConsoleMixin
 from .models import AuditEvent
 
-MEMBERS_SHOWN = 20  # a membership change of 10,000 users lists the first ones and counts the rest
+MEMBERS_SHOWN = 20  # a membership change lists its first members; the rest expand on demand
+MEMBERS_EXPANDED = 1000  # and at most this many in the page (a replace of 70,000 members is one event)
 VALUE_CHARS = 300
+CLOCK_MARGIN = datetime.timedelta(minutes=5)
+CREATION_ACTIONS = {AuditEvent.Action.USER_CREATED, AuditEvent.Action.GROUP_CREATED}
+# The group events whose changes may list members added or removed (realms.services.identities).
+MEMBERSHIP_ACTIONS = [
+    AuditEvent.Action.GROUP_CREATED,
+    AuditEvent.Action.GROUP_UPDATED,
+    AuditEvent.Action.GROUP_MEMBERS_CHANGED,
+]
+# The attributes a creation's one-line summary names first, when present.
+SUMMARY_ATTRIBUTES = ("userName", "displayName", "externalId")
 
 
 @dataclass
@@ -27,17 +42,37 @@ class ChangeRow:
 @dataclass
 class MemberChange:
     label: str
-    members: list[dict[str, str]]
-    more: int = 0
+    members: list[dict[str, str]]  # shown at once
+    more_members: list[dict[str, str]] = field(default_factory=list)  # shown when expanded
+    hidden: int = 0  # beyond what a page shows
+
+    @property
+    def more(self) -> int:
+        return len(self.more_members) + self.hidden
+
+    @property
+    def total(self) -> int:
+        return len(self.members) + self.more
 
 
 @dataclass
 class ChangeSummary:
     rows: list[ChangeRow] = field(default_factory=list)
     members: list[MemberChange] = field(default_factory=list)
+    creation: bool = False  # a creation: one line, its attributes expand
+    focus: str = ""  # in a user's history, what a group's membership change did to that user: "added", "removed"
 
     def __bool__(self) -> bool:
-        return bool(self.rows or self.members)
+        return bool(self.rows or self.members or self.focus)
+
+    @property
+    def headline(self) -> str:
+        """A creation in one line: its identifying attributes, and how many were set."""
+        named = {row.attribute: row.new for row in self.rows}
+        parts = [f"{name} {named[name]}" for name in SUMMARY_ATTRIBUTES if name in named]
+        count = len(self.rows)
+        parts.append(f"{count} attribute{'s' if count != 1 else ''}")
+        return " · ".join(parts)
 
 
 def _format_value(value: Any) -> str:
@@ -49,19 +84,26 @@ def _format_value(value: Any) -> str:
     return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
 
 
-def describe_changes(changes: Any) -> ChangeSummary:
-    """Turn an event's `changes` ({attr: {old, new}}, {"members": {added, removed}}) into rows a page can show."""
-    summary = ChangeSummary()
+def _member_change(label: str, members: list[dict[str, str]]) -> MemberChange:
+    expanded = members[MEMBERS_SHOWN:MEMBERS_EXPANDED]
+    return MemberChange(label, members[:MEMBERS_SHOWN], expanded, max(0, len(members) - MEMBERS_EXPANDED))
+
+
+def describe_changes(changes: Any, action: str = "", focus_id: str = "") -> ChangeSummary:
+    """Turn an event's `changes` ({attr: {old, new}}, {"members": {added, removed}}) into rows a page can show.
+
+    `focus_id`: the user whose history this is; a group's membership change then says what it did to that user."""
+    summary = ChangeSummary(creation=action in CREATION_ACTIONS)
     if not isinstance(changes, dict):
         return summary
     for attribute, change in changes.items():
         if attribute == "members" and isinstance(change, dict) and ({"added", "removed"} & set(change)):
             for key, label in (("added", "Members added"), ("removed", "Members removed")):
                 members = [m for m in change.get(key) or [] if isinstance(m, dict)]
-                if members:
-                    summary.members.append(
-                        MemberChange(label, members[:MEMBERS_SHOWN], max(0, len(members) - MEMBERS_SHOWN))
-                    )
+                if focus_id and any(str(m.get("id")) == focus_id for m in members):
+                    summary.focus = key
+                elif members and not focus_id:
+                    summary.members.append(_member_change(label, members))
         elif isinstance(change, dict) and ("old" in change or "new" in change):
             # An attribute that was absent before (a creation) shows its new value only.
             old = "" if change.get("old") is None else _format_value(change.get("old"))
@@ -71,11 +113,28 @@ def describe_changes(changes: Any) -> ChangeSummary:
     return summary
 
 
-def attach_changes(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+def attach_changes(events: Iterable[AuditEvent], focus_id: Any = None) -> list[AuditEvent]:
     events = list(events)
+    focus = str(focus_id) if focus_id is not None else ""
     for event in events:
-        event.change_summary = describe_changes(event.changes)
+        is_other_resource = focus and event.resource_id != focus
+        event.change_summary = describe_changes(event.changes, event.action, focus if is_other_resource else "")
     return events
+
+
+def involving(resource_id: Any, since: Any = None) -> Q:
+    """The events of a resource, and for a user, the group membership changes that added or removed it (found in
+    their recorded members: {"id": "<user id>", …})."""
+    condition = Q(resource_id=str(resource_id))
+    memberships = Q(resource_type="Group", action__in=MEMBERSHIP_ACTIONS, changes_text__contains=f'"{resource_id}"')
+    if since is not None:  # a margin for clocks of app servers that disagree a little
+        memberships &= Q(created_at__gte=since - CLOCK_MARGIN)
+    return condition | memberships
+
+
+def with_changes_text(queryset: QuerySet) -> QuerySet:
+    """`changes` as text, for `involving()`: the same JSON text search on SQLite and PostgreSQL."""
+    return queryset.alias(changes_text=Cast("changes", TextField()))
 
 
 class SCIMActivityView(ConsoleMixin, ListView):
@@ -87,7 +146,8 @@ class SCIMActivityView(ConsoleMixin, ListView):
     section = "activity"
 
     def get_queryset(self):
-        queryset = AuditEvent.objects.select_related("realm", "actor").order_by("-created_at", "-id")
+        queryset = AuditEvent.objects.select_related("realm", "actor__realms_service_account")
+        queryset = queryset.order_by("-created_at", "-id")
         self.filterset = AuditEventFilter(self.request.GET or None, queryset=queryset)
         if self.filterset.is_bound and not self.filterset.is_valid():
             return queryset.none()
@@ -97,7 +157,9 @@ class SCIMActivityView(ConsoleMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["filter"] = self.filterset
         context["filtered"] = any(v for k, v in self.request.GET.items() if k != "page")
-        context["events"] = attach_changes(context["page_obj"].object_list)
+        resource = self.filterset.form.cleaned_data.get("resource") if self.filterset.is_bound else None
+        focus = uuid.UUID(resource) if resource and is_uuid(resource) else None
+        context["events"] = attach_changes(context["page_obj"].object_list, focus_id=focus)
         return context
 
     def get_breadcrumbs(self):

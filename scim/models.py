@@ -29,6 +29,11 @@ class RealmSCIMStatus(models.Model):
     last_path = models.CharField(max_length=255)
     last_status = models.PositiveSmallIntegerField()
     last_actor_username = models.CharField(max_length=150, blank=True)
+    # The latest request that succeeded: on a bad day, when Okta last got through.
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_success_method = models.CharField(max_length=8, blank=True)
+    last_success_path = models.CharField(max_length=255, blank=True)
+    last_success_actor_username = models.CharField(max_length=150, blank=True)
 
     class Meta:
         verbose_name = "realm SCIM status"
@@ -54,6 +59,8 @@ class SCIMRequestError(models.Model):
     detail = models.TextField(blank=True)
     actor_username = models.CharField(max_length=150, blank=True)
     token_hint = models.CharField(max_length=8, blank=True)
+    # Off: the realm's SCIM switch was off when the request came (its answer a 404): the admin's most common mistake.
+    scim_enabled = models.BooleanField("SCIM enabled", default=True)
 
     class Meta:
         verbose_name = "SCIM request error"
@@ -98,8 +105,14 @@ def record_request(req: SCIMRequest) -> None:
     if due and _write_status(req, now):
         with _lock:
             _written[req.realm_id] = (req.outcome, now)
-    if req.status >= 400 and Realm.objects.filter(pk=req.realm_id).exists():
+    if req.status < 400:
+        return
+    # One query tells whether the realm exists and whether its SCIM switch is on: a request to a realm with SCIM
+    # off is recorded as such (its body, read by nobody, never is).
+    scim_enabled = Realm.objects.filter(pk=req.realm_id).values_list("scim_enabled", flat=True).first()
+    if scim_enabled is not None:
         SCIMRequestError.objects.create(
+            scim_enabled=scim_enabled,
             realm_id=req.realm_id,
             created_at=now,
             method=req.method[:8],
@@ -120,6 +133,13 @@ def _write_status(req: SCIMRequest, now: datetime.datetime) -> bool:
         "last_status": req.status,
         "last_actor_username": req.actor_username[:150],
     }
+    if req.status < 400:
+        values.update(
+            last_success_at=now,
+            last_success_method=values["last_method"],
+            last_success_path=values["last_path"],
+            last_success_actor_username=values["last_actor_username"],
+        )
     with transaction.atomic():
         if not RealmSCIMStatus.objects.filter(realm_id=req.realm_id).update(**values):
             if not Realm.objects.filter(pk=req.realm_id).exists():

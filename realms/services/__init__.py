@@ -20,7 +20,15 @@ from .identities import (
     replace_user,
     update_group,
 )
-from .setup import SCIM_PERMISSION_CODENAMES, QuickstartResult, create_realm, scim_permissions, scim_quickstart
+from .setup import (
+    SCIM_PERMISSION_CODENAMES,
+    OktaConnection,
+    QuickstartResult,
+    connect_okta,
+    create_realm,
+    scim_permissions,
+    scim_quickstart,
+)
 
 __all__ = [
     "SCIM_PERMISSION_CODENAMES",
@@ -29,11 +37,13 @@ __all__ = [
     "GroupData",
     "IdentityError",
     "MembershipChange",
+    "OktaConnection",
     "QuickstartResult",
     "UniquenessError",
     "UnknownMembers",
     "UserData",
     "VersionMismatch",
+    "connect_okta",
     "create_group",
     "create_realm",
     "create_user",

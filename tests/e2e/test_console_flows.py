@@ -65,6 +65,10 @@ def test_service_account_and_token_in_django_admin_token_shown_once(tab, admin_u
     tab.screenshot("02-admin-token-issued", mask=("#api-token",))
     token = APIToken.objects.get(user__username="okta-scim")
     assert token.key_hash == hash_token(secret)  # only the hash is kept
+    assert page.url == tab.url(f"/admin/realms/apitoken/{token.pk}/issued/")
+    page.reload()  # never a second token, never the secret again
+    assert page.locator("#token-already-shown").count() == 1 and secret not in page.content()
+    assert APIToken.objects.count() == 1
 
     # The token works over SCIM, and is never shown again: not in the admin, not in the console.
     response = api(secret).get(f"/api/realms/{realm.pk}/scim/v2/Users?startIndex=1&count=2")

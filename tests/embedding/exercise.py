@@ -556,11 +556,16 @@ class Exercise:
             {"user": user_id, "name": "Embedding, all realms", "expires_at_0": "", "expires_at_1": "", "realm": ""},
             form_page=form,
         )
-        c.status(r, 200, "POST add API token shows the issued page")
+        c.status(r, 302, "POST add API token redirects to the page that shows it once")
+        issued_url = r.headers["Location"]
+        r = admin.get(issued_url)
+        c.status(r, 200, "the issued page is 200")
         secret = re.search(r'id="api-token"[^>]*>(zrlm_[0-9A-Za-z_]+)<', r.text)
         c.require(secret, "the issued page shows the token", explain(r))
         secret = secret.group(1)
         c.ok("no-store" in r.headers.get("Cache-Control", ""), "the issued page is not cached")
+        again = admin.get(issued_url)
+        c.ok(secret not in again.text, "reloading the issued page never shows the token again")
         tokens = admin.get("/admin/realms/apitoken/")
         c.status(tokens, 200, "GET /admin/realms/apitoken/ is 200")
         match = re.search(r'href="/admin/realms/apitoken/(\d+)/change/[^"]*"[^>]*>Embedding, all realms<', tokens.text)

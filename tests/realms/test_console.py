@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from realms.models import Realm
 
@@ -15,7 +16,8 @@ def realm_form(**overrides):
         "scim_enabled": "on",
         "idp_metadata": "",
         "allow_idp_initiated_login": "on",
-        "login_session_expiry": "28800",
+        "login_session_expiry_0": "8",
+        "login_session_expiry_1": "hours",
         "username_claim": "username",
         "email_claim": "email",
         "first_name_claim": "first_name",
@@ -150,7 +152,7 @@ def test_pages_are_gated_by_django_permissions(client, db):
     assert client.get(f"/realms/{realm.pk}/groups/").status_code == 403
     assert client.post("/realms/create/", realm_form(name="Sneaky")).status_code == 403
     assert not Realm.objects.filter(name="Sneaky").exists()
-    assert b"Edit" not in client.get(f"/realms/{realm.pk}/").content
+    assert f"/realms/{realm.pk}/update/".encode() not in client.get(f"/realms/{realm.pk}/").content  # no Edit button
 
 
 def test_csrf_is_enforced(db):
@@ -208,3 +210,34 @@ def test_console_pages_send_to_the_admin_login_when_the_host_login_url_leads_now
     assert response.status_code == 302 and response["Location"] == "/admin/login/?next=/realms/"
     settings.LOGIN_URL = "/login/"  # a login page the host has: used as it is
     assert client.get("/realms/")["Location"] == "/login/?next=/realms/"
+
+
+def test_session_expiry_is_entered_and_shown_as_a_positive_duration(admin_client):
+    response = admin_client.post(
+        "/realms/create/", realm_form(login_session_expiry_0="90", login_session_expiry_1="minutes")
+    )
+    assert response.status_code == 302
+    realm = Realm.objects.get(name="Okta")
+    assert realm.login_session_expiry == 5400
+    page = admin_client.get(f"/realms/{realm.pk}/").content.decode()
+    assert re.search(r'id="session-expiry">1 hour 30 minutes<', page)
+    form = admin_client.get(f"/realms/{realm.pk}/update/").content.decode()
+    assert re.search(r'name="login_session_expiry_0" value="90"', form)
+    assert re.search(r'<option value="minutes" selected>', form)
+    for number in ("0", "-3", ""):
+        response = admin_client.post(
+            f"/realms/{realm.pk}/update/", realm_form(login_session_expiry_0=number, login_session_expiry_1="hours")
+        )
+        assert response.status_code == 200, number
+        assert "must be positive" in response.content.decode() or "required" in response.content.decode()
+    realm.refresh_from_db()
+    assert realm.login_session_expiry == 5400
+    # The Django admin refuses a non-positive expiry too (the model's own check).
+    realm.login_session_expiry = 0
+    with pytest.raises(ValidationError):
+        realm.full_clean()
+
+
+def test_a_new_realm_form_offers_the_default_session_expiry(admin_client):
+    form = admin_client.get("/realms/create/").content.decode()
+    assert 'name="login_session_expiry_0" value="8"' in form and '<option value="hours" selected>' in form

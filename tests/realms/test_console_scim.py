@@ -251,7 +251,7 @@ def test_realm_page_shows_scim_status_and_recent_errors(admin_client, realm, sci
     missing = scim.get("/Users/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404
     page = admin_client.get(f"/realms/{realm.pk}/").content.decode()
-    assert 'id="scim-errors-24h"><span class="badge err">2<' in page
+    assert re.search(r'id="scim-errors-24h"><a class="badge err" href="[^"]+">2<', page)
     assert ">404<" in re.search(r'id="scim-last-request">(.*?)</td>', page, re.S).group(1)
     errors = page[page.index('id="scim-recent-errors"') :]
     assert "Invalid token" in errors and "GET /Users<" in errors

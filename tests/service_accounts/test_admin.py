@@ -62,10 +62,11 @@ def test_issue_token_in_admin_shows_it_once(admin_client, service_account):
         "/admin/realms/apitoken/add/",
         {"user": service_account.pk, "name": "Okta", "expires_at_0": "", "expires_at_1": ""},
     )
-    assert response.status_code == 200
+    token = APIToken.objects.get(user=service_account)
+    assert response.status_code == 302 and response["Location"] == f"/admin/realms/apitoken/{token.pk}/issued/"
+    response = admin_client.get(response["Location"])
     assert "no-store" in response["Cache-Control"]
     secret = re.search(r'id="api-token"[^>]*>(zrlm_[0-9A-Za-z]+)<', response.content.decode()).group(1)
-    token = APIToken.objects.get(user=service_account)
     assert token.key_hash == hash_token(secret)
     # The token list and change page never show it again.
     for url in (

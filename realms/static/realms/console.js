@@ -51,3 +51,18 @@ document.addEventListener("change", function (event) {
   const select = event.target.closest("form.filters select");
   if (select && select.form) select.form.requestSubmit();
 });
+
+// Long URLs wrap at their slashes on narrow screens: a <wbr> after each "/" (it adds no character, so copying
+// and the page's text are unchanged).
+document.querySelectorAll("[data-wrap=url]").forEach(function (element) {
+  if (element.children.length) return;
+  const parts = element.textContent.split("/");
+  element.textContent = "";
+  parts.forEach(function (part, index) {
+    if (index) {
+      element.append("/");
+      element.append(document.createElement("wbr"));
+    }
+    element.append(part);
+  });
+});

@@ -1,0 +1,62 @@
+"""Template filters of the console pages: one timestamp format everywhere, durations in words."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import template
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince, timeuntil
+
+register = template.Library()
+
+TIMESTAMP_FORMAT = "Y-m-d H:i:s T"  # 2026-11-29 20:25:03 UTC: sortable, unambiguous, with its time zone
+
+
+@register.filter
+def when(value: Any) -> str:
+    """A timestamp in the current time zone, with the zone's name shown and how long ago (or until) as a tooltip.
+
+    Every console page shows times this one way: an Okta admin compares them with Okta's own task log, so the zone
+    must be on the page, not guessed."""
+    if not isinstance(value, datetime.datetime):
+        return "" if value in (None, "") else str(value)
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    now = timezone.now() if timezone.is_aware(value) else datetime.datetime.now()
+    relative = f"in {timeuntil(value, now)}" if value > now else f"{timesince(value, now)} ago"
+    text = dateformat.format(local, TIMESTAMP_FORMAT)
+    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), relative, text)
+
+
+_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def duration_text(seconds: Any) -> str:
+    """Seconds in words: 28800 → "8 hours", 93600 → "1 day 2 hours", 90 → "1 minute 30 seconds"."""
+    try:
+        remaining = int(seconds)
+    except (TypeError, ValueError):
+        return ""
+    if remaining <= 0:
+        return f"{remaining} seconds"
+    parts = []
+    for name, size in _UNITS:
+        count, remaining = divmod(remaining, size)
+        if count:
+            parts.append(f"{count} {name}{'s' if count != 1 else ''}")
+    return " ".join(parts)
+
+
+@register.filter
+def duration(seconds: Any) -> str:
+    return duration_text(seconds)
+
+
+@register.simple_tag
+def page_numbers(page_obj: Any) -> list:
+    """The page numbers to link around the current page: 1 … 4 5 [6] 7 8 … 20 (Paginator.ELLIPSIS between)."""
+    if page_obj is None:
+        return []
+    return list(page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1))
