@@ -473,6 +473,9 @@ def is_service_account(user: Any) -> bool:
     """Whether `user` (any AUTH_USER_MODEL instance, or None/anonymous) is a service account."""
     if user is None or getattr(user, "pk", None) is None:
         return False
+    known = getattr(user, "realms_is_service_account", None)  # read with an API token (realms.token_query)
+    if known is not None:
+        return known
     try:
         return user.realms_service_account is not None
     except ServiceAccount.DoesNotExist:

@@ -23,7 +23,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from .models import Realm, RealmCounts
+from .models import Realm, RealmCounts, ServiceAccount
 from .sql import Columns, fetch, param, statement
 
 
@@ -105,6 +105,11 @@ class TokenQuery:
         user_pk = f"{user}.{qn(user_meta.pk.column)}"
         selected = [token_columns.sql(connection), user_columns.sql(connection)]
         selected.append(permission_names_sql(connection, user_columns.model, user_pk))
+        # Whether the user is a service account (what /api/whoami answers), without a query of its own.
+        sa = ServiceAccount._meta
+        selected.append(
+            f"(SELECT COUNT(*) FROM {qn(sa.db_table)} sa WHERE sa.{qn(sa.get_field('user').column)} = {user_pk})"  # noqa: S608
+        )
         joins = f" INNER JOIN {user} ON {user_pk} = {token}.{qn(token_meta.get_field('user').column)}"
         if with_realm:
             realm, counts = qn(Realm._meta.db_table), qn(RealmCounts._meta.db_table)
@@ -126,7 +131,8 @@ class TokenQuery:
         token = token_columns.instance(row[:split], connection)
         token.user = user_columns.instance(row[split:end], connection)
         token.permission_names = decode_permission_names(row[end])
-        return token, end + 1
+        token.user.realms_is_service_account = bool(row[end + 1])
+        return token, end + 2
 
     def first(self, key_hash: str, using: str = DEFAULT_DB_ALIAS) -> Any | None:
         """The token with this hash (with its user and `permission_names`), or None."""

@@ -201,13 +201,17 @@ def patch_op(*operations: dict) -> dict:
 
 
 def option_value(page: str, select_name: str, label: str) -> str | None:
-    """The value of the <option> labelled `label` in the <select name=select_name> of a page."""
+    """The value of the choice labelled `label` of the field `select_name` of a page: an <option> of its <select>,
+    or one of its checkboxes (Django's CheckboxSelectMultiple: <label><input … name=… value=…> text</label>)."""
     select = re.search(rf'<select[^>]*name="{select_name}"[^>]*>(.*?)</select>', page, re.S)
-    if not select:
-        return None
-    for value, text in re.findall(r'<option value="([^"]*)"[^>]*>(.*?)</option>', select.group(1), re.S):
-        if unescape(text).strip() == label:
-            return value
+    if select:
+        for value, text in re.findall(r'<option value="([^"]*)"[^>]*>(.*?)</option>', select.group(1), re.S):
+            if unescape(text).strip() == label:
+                return value
+    for tag, text in re.findall(r'(<input[^>]*name="' + re.escape(select_name) + r'"[^>]*>)(.*?)</label>', page, re.S):
+        value = re.search(r'value="([^"]*)"', tag)
+        if value and unescape(re.sub(r"<[^>]+>", "", text)).strip() == label:
+            return value.group(1)
     return None
 
 

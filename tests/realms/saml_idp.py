@@ -28,7 +28,16 @@ from saml2.sigver import pre_signature_part
 from saml2.time_util import a_while_ago
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-from ..system_programs import require_program
+try:
+    from ..system_programs import require_program
+except ImportError:  # loaded by its path outside the test suite (tests/embedding/exercise.py): no pytest there
+
+    def require_program(program: str, package: str, purpose: str) -> str:
+        found = shutil.which(program)
+        if found is None:
+            raise RuntimeError(f"{purpose} need {program} (Debian package {package})")
+        return found
+
 
 IDP_ENTITY_ID = "http://www.okta.com/exk-test-idp"
 IDP_SSO_URL = "https://example.okta.com/app/test/exk-test-idp/sso/saml"

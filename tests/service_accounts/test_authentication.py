@@ -20,6 +20,19 @@ def test_valid_bearer_token_authenticates(client, issued_token):
     assert response.json()["token"]["name"] == "Okta provisioning"
 
 
+def test_whoami_costs_one_query_the_benchmarks_floor(client, issued_token, user_factory, django_assert_num_queries):
+    """The smallest authenticated endpoint: the token, its user, permissions and service-account flag in one
+    statement (once last_used_at has been written by a first call, at most once a minute)."""
+    client.get(URL, HTTP_AUTHORIZATION=f"Bearer {issued_token.secret}")
+    with django_assert_num_queries(1):
+        assert client.get(URL, HTTP_AUTHORIZATION=f"Bearer {issued_token.secret}").json()["is_service_account"]
+    person = user_factory(username="alice")
+    secret = services.issue_token(person, name="personal").secret
+    client.get(URL, HTTP_AUTHORIZATION=f"Bearer {secret}")  # first use: last_used_at written
+    with django_assert_num_queries(1):
+        assert client.get(URL, HTTP_AUTHORIZATION=f"Bearer {secret}").json()["is_service_account"] is False
+
+
 def test_keyword_is_case_insensitive(client, issued_token):
     response = client.get(URL, HTTP_AUTHORIZATION=f"bearer {issued_token.secret}")
     assert response.status_code == 200
