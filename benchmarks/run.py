@@ -281,7 +281,7 @@ def bench_scale(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
                     label,
                     "PATCH 100 member changes",
                     lambda k, c=c, g=group, o=outside: c.call(
-                        "PATCH", f"/Groups/{g}", _membership_patch(g, o, remove=bool(k % 2))
+                        "PATCH", f"/Groups/{g}", _membership_patch(g, o, remove=bool(k % 2)), expect=(204,)
                     ),
                 ),
                 (

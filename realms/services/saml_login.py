@@ -285,13 +285,19 @@ def identity_from_response(realm: Realm, response) -> Identity:
     user_model = get_user_model()
     if len(username) > (user_model._meta.get_field(user_model.USERNAME_FIELD).max_length or len(username)):
         raise InvalidResponse("The username sent by the identity provider is too long for a console account.")
-    return Identity(
+    identity = Identity(
         username=username,
         email=_claim(ava, realm.email_claim),
         first_name=_claim(ava, realm.first_name_claim),
         last_name=_claim(ava, realm.last_name_claim),
         full_name=_claim(ava, realm.full_name_claim),
     )
+    # XML 1.0 cannot carry NUL or a lone surrogate, so a signed assertion never should: refused, never stored (the
+    # same rule as every other door to the database, scim/negotiation.py).
+    for name, value in vars(identity).items():
+        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+            raise InvalidResponse("The sign-in response holds a character no account can store.", f"claim {name}")
+    return identity
 
 
 def _find_realm_user(realm: Realm, username: str) -> RealmUser | None:

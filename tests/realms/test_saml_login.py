@@ -493,3 +493,18 @@ def test_sign_in_keeps_its_session_with_the_host_backends(client, saml_realm, id
     # The next request is still signed in (a backend that cannot restore the user would drop the session).
     page = client.get("/")
     assert page.status_code == 200 and "jane@example.com" in page.content.decode()
+
+
+@pytest.mark.parametrize("bad", ["jane\x00@example.com", "jane\ud800@example.com"])
+def test_a_claim_no_account_can_store_is_refused(db, bad):
+    """XML cannot carry these characters; were a parser to let one through, it is refused, never stored."""
+    from types import SimpleNamespace
+
+    from realms.services import saml_login
+
+    realm = make_saml_realm()
+    response = SimpleNamespace(ava={"username": ["jane@example.com"], "first_name": [bad]}, name_id=None)
+    with pytest.raises(saml_login.InvalidResponse):
+        saml_login.identity_from_response(realm, response)
+    response.ava = {"username": ["jane@example.com"], "first_name": ["Jane"]}
+    assert saml_login.identity_from_response(realm, response).first_name == "Jane"
