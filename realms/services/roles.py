@@ -198,24 +198,24 @@ def sync_console_user(link: ConsoleUserLink, actor: Actor) -> RoleChanges:
 # ---------------------------------------------------------------------------------------------------- sessions
 
 
-def end_sessions(user: Any) -> int:
-    """Delete the console sessions `user` opened through a realm, whatever the session engine."""
+def _end(sessions: Any) -> int:
+    """Delete these console sessions (a RealmLoginSession queryset), whatever the session engine."""
     store = import_module(settings.SESSION_ENGINE).SessionStore
-    rows = list(RealmLoginSession.objects.filter(user=user).values_list("pk", "session_key"))
+    rows = list(sessions.values_list("pk", "session_key"))
     for _, key in rows:
         store(session_key=key).delete()
     RealmLoginSession.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
     return len(rows)
+
+
+def end_sessions(user: Any) -> int:
+    """Delete the console sessions `user` opened through a realm."""
+    return _end(RealmLoginSession.objects.filter(user=user))
 
 
 def end_realm_sessions(realm: Any) -> int:
-    """Delete every console session opened through `realm`, whatever the session engine."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    rows = list(RealmLoginSession.objects.filter(realm=realm).values_list("pk", "session_key"))
-    for _, key in rows:
-        store(session_key=key).delete()
-    RealmLoginSession.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
-    return len(rows)
+    """Delete every console session opened through `realm`."""
+    return _end(RealmLoginSession.objects.filter(realm=realm))
 
 
 def record_session(user: Any, realm_id: Any, session_key: str, expires_at) -> None:
