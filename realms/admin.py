@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
 from . import shown_once, urls_helpers
-from .forms import ServiceAccountForm as ConsoleServiceAccountForm
+from .forms import new_service_account_username
 from .models import (
     APIToken,
     AuditEvent,
@@ -176,8 +176,7 @@ class ServiceAccountAdminForm(forms.ModelForm):
     def clean_username(self) -> str:
         if self.instance.pk is not None:
             return self.instance.user.get_username()
-        # The console form's rules: the host's username validation, and no existing user of that name.
-        return ConsoleServiceAccountForm.clean_username(self)
+        return new_service_account_username(self.cleaned_data["username"])
 
 
 @admin.register(ServiceAccount)

@@ -143,6 +143,17 @@ class RealmForm(forms.ModelForm):
 # ------------------------------------------------------------------------------------ service accounts and tokens
 
 
+def new_service_account_username(username: str) -> str:
+    """A username for a new service account, as the host's user model validates it, and not taken (console and
+    admin forms alike)."""
+    user_model = get_user_model()
+    user = user_model(**{user_model.USERNAME_FIELD: username})
+    username = user_model._meta.get_field(user_model.USERNAME_FIELD).clean(username, user)
+    if user_model.objects.filter(**{user_model.USERNAME_FIELD: username}).exists():
+        raise forms.ValidationError(f"A user named {username!r} already exists.")
+    return username
+
+
 class ServiceAccountForm(forms.Form):
     """A new service account: a username on the host's user model, what it is for, and its groups."""
 
@@ -156,14 +167,7 @@ class ServiceAccountForm(forms.Form):
     )
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        user_model = get_user_model()
-        user = user_model(**{user_model.USERNAME_FIELD: username})
-        field = user_model._meta.get_field(user_model.USERNAME_FIELD)
-        username = field.clean(username, user)
-        if user_model.objects.filter(**{user_model.USERNAME_FIELD: username}).exists():
-            raise forms.ValidationError(f"A user named {username!r} already exists.")
-        return username
+        return new_service_account_username(self.cleaned_data["username"])
 
 
 class TokenForm(forms.Form):

@@ -106,6 +106,7 @@ __all__ = [
     "RealmNotEnabled",
     "ReplayedAssertion",
     "SAMLLoginError",
+    "SAMLUnavailable",
     "UnknownRealm",
     "WeakSignatureAlgorithm",
     "WrongAudience",
