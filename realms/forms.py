@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from .models import Realm, default_login_session_expiry
+from .models import REALM_NAME_TAKEN, Realm, default_login_session_expiry
+from .services.setup import realm_by_name
 
 MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
 
@@ -111,6 +112,13 @@ class RealmForm(forms.ModelForm):
             "full_name_claim",
         ]
         widgets = {"idp_metadata": forms.Textarea(attrs={"rows": 8, "class": "mono"})}
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        taken = realm_by_name(name)
+        if taken is not None and taken.pk != self.instance.pk:
+            raise forms.ValidationError(f"{REALM_NAME_TAKEN[:-1]}: “{taken.name}”.")
+        return name
 
     def clean(self) -> dict:
         cleaned = super().clean()

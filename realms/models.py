@@ -25,16 +25,20 @@ def default_login_session_expiry() -> int:
     return app_settings.DEFAULT_LOGIN_SESSION_EXPIRY
 
 
+REALM_NAME_TAKEN = "A realm with this name already exists (names are compared ignoring letter case)."
+
+
 class Realm(models.Model):
     class Backend(models.TextChoices):
         OKTA = "okta", "Okta"
 
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=255)
     backend = models.CharField(max_length=32, choices=Backend.choices, default=Backend.OKTA)
     enabled_for_login = models.BooleanField(
         default=False,
-        help_text="Offer 'Sign in with <realm>' on the console login page (needs the IdP metadata).",
+        help_text="Offer a “Sign in with …” button named after this realm on the console login page (needs the IdP "
+        "metadata).",
     )
     scim_enabled = models.BooleanField(
         "SCIM enabled", default=False, help_text="Accept users and groups pushed by the IdP over SCIM 2.0."
@@ -66,6 +70,14 @@ class Realm(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # "okta" next to "Okta" is one realm named twice: an admin cannot tell them apart in a list.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="realm_unique_name_ci",
+                violation_error_message=REALM_NAME_TAKEN,
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -382,6 +394,15 @@ class ServiceAccount(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="realms_service_account"
     )
     description = models.TextField(blank=True)
+    # The realm whose Connect Okta made this account: it is reused for that realm only, never found by its name.
+    realm = models.OneToOneField(
+        Realm,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="scim_service_account",
+        help_text="The realm this account provisions (Connect Okta): it is never shared with another realm.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

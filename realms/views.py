@@ -26,12 +26,13 @@ from django.views.generic import CreateView, DetailView, ListView, UpdateView
 from scim.conf import app_settings as scim_settings
 from scim.models import RealmSCIMStatus, SCIMRequestError
 
-from . import saml, shown_once, urls_helpers, views_okta
+from . import access, saml, shown_once, urls_helpers, views_okta
 from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter, SCIMRequestFilter
 from .forms import RealmForm
 from .mixins import ConsoleMixin
-from .models import APIToken, AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser
+from .models import AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser, ServiceAccount
 from .saml import sp_metadata_xml
+from .services.setup import realm_tokens
 from .views_activity import attach_changes, involving, with_changes_text
 
 
@@ -161,10 +162,14 @@ class RealmDetailView(RealmConsoleMixin, DetailView):
             context["okta_fields"] = views_okta.okta_fields(root_url)
         context["okta_issued"] = self.okta_issued
         context["okta_missing_permissions"] = views_okta.missing_connect_permissions(request.user, realm)
-        tokens = list(
-            APIToken.objects.active().filter(realm=realm).select_related("user").order_by("-created_at", "-pk")[:6]
-        )
+        context["may_view_tokens"] = access.may_view(request.user, access.API_TOKENS)
+        context["may_view_request_log"] = access.may_view(request.user, access.SCIM_REQUEST_LOG)
+        tokens = list(realm_tokens(realm)[:6])
+        context["okta_has_tokens"] = bool(tokens)
         context["okta_tokens"], context["okta_more_tokens"] = tokens[:5], len(tokens) > 5
+        context["okta_account"] = ServiceAccount.objects.filter(realm=realm).select_related("user").first()
+        context["retire_after_choices"] = views_okta.RETIRE_AFTER_CHOICES
+        context["retire_after_default"] = views_okta.RETIRE_AFTER_DEFAULT
         context["saml_metadata_url"] = urls_helpers.saml_metadata_url(realm.pk, request)
         context["saml_entity_id"] = context["saml_metadata_url"]
         context["saml_acs_url"] = urls_helpers.saml_acs_url(realm.pk, request)
@@ -173,31 +178,41 @@ class RealmDetailView(RealmConsoleMixin, DetailView):
             users=Count("pk"), active=Count("pk", filter=Q(active=True))
         )
         context["counts"]["groups"] = RealmGroup.objects.filter(realm=realm).count()
-        context.update(scim_request_status(realm))
+        context.update(scim_request_status(realm, with_errors=context["may_view_request_log"]))
         return context
 
     def get_breadcrumbs(self):
         return [("Realms", reverse("realms:list")), (self.object.name, None)]
 
 
-def scim_request_status(realm: Realm) -> dict:
-    """The realm's last SCIM request, its last successful one, and its recent errors (the request log that
-    scim.request_log keeps)."""
+def scim_request_status(realm: Realm, *, with_errors: bool = True) -> dict:
+    """The realm's last SCIM request, its last successful one, how many failed in the last 24 hours, and (for who
+    may read the request log, `with_errors`) the latest of them (the request log that scim.request_log keeps).
+
+    A realm whose SCIM is off while its token is still used (Okta still calling, answered 404) is counted apart:
+    the realm's page warns about it."""
     since = timezone.now() - SCIM_ERROR_WINDOW
     errors = SCIMRequestError.objects.filter(realm=realm, created_at__gte=since)
-    return {
+    status = {
         "scim_status": RealmSCIMStatus.objects.filter(realm=realm).first(),
         "scim_errors_24h": errors.count(),
         "scim_errors_24h_query": urlencode({"since": timezone.localtime(since).strftime("%Y-%m-%dT%H:%M")}),
-        "scim_recent_errors": list(errors.order_by("-created_at", "-id")[:SCIM_ERRORS_SHOWN]),
+        "scim_recent_errors": list(errors.order_by("-created_at", "-id")[:SCIM_ERRORS_SHOWN]) if with_errors else [],
+        "scim_off_calls": None,
     }
+    if not realm.scim_enabled and status["scim_errors_24h"]:
+        off = errors.filter(scim_enabled=False).order_by("-created_at", "-id")
+        latest = off.first()
+        if latest is not None:
+            status["scim_off_calls"] = {"count": off.count(), "latest": latest}
+    return status
 
 
 class SCIMRequestListView(FilteredListMixin, RealmChildMixin, ListView):
     """Every SCIM request to the realm that failed, for the whole retention period: what Okta's failed
     provisioning tasks could not say (the error detail and scimType this server answered, who called, when)."""
 
-    permission_required = ("realms.view_realm", "scim.view_scimrequesterror")
+    permission_required = access.SCIM_REQUEST_LOG
     template_name = "realms/scim_requests.html"
     paginate_by = 50
 
@@ -337,7 +352,9 @@ class RealmUserDetailView(RealmChildMixin, DetailView):
         context["attributes_json"] = json.dumps(realm_user.attributes, indent=2, sort_keys=True, ensure_ascii=False)
         console_user = context["console_user"] = linked_console_user(realm_user)
         context["console_user_admin_url"] = admin_change_url(console_user) if self.request.user.is_staff else None
-        context.update(resource_history(self.realm, realm_user.pk, since=realm_user.created_at))
+        context["may_view_history"] = access.may_view(self.request.user, access.AUDIT_TRAIL)
+        if context["may_view_history"]:
+            context.update(resource_history(self.realm, realm_user.pk, since=realm_user.created_at))
         return context
 
     def get_breadcrumbs(self):
@@ -402,7 +419,9 @@ class RealmGroupDetailView(RealmChildMixin, DetailView):
             RealmGroupMembership.objects.filter(group=group).count() if context["q"] else paginator.count
         )
         context["attributes_json"] = json.dumps(group.attributes, indent=2, sort_keys=True, ensure_ascii=False)
-        context.update(resource_history(self.realm, group.pk))
+        context["may_view_history"] = access.may_view(self.request.user, access.AUDIT_TRAIL)
+        if context["may_view_history"]:
+            context.update(resource_history(self.realm, group.pk))
         return context
 
     def get_breadcrumbs(self):

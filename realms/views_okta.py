@@ -7,6 +7,7 @@ by side, the token shown once (POST, then a redirect to the realm's page, which 
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from . import shown_once
 from .mixins import ConsoleMixin
 from .models import APIToken, Realm
 from .services import connect_okta
+from .services.setup import TokenAlreadyIssued
 from .tokens import hash_token
 
 # Creating the group, the account and the token; turning SCIM on too when it is off.
@@ -72,6 +74,11 @@ def okta_fields(scim_root_url: str) -> list[OktaField]:
     ]
 
 
+# "Issue a new token and revoke the old one after N days": Okta needs a moment to take the new token.
+RETIRE_AFTER_CHOICES = ((0, "now"), (1, "1 day"), (2, "2 days"), (7, "7 days"), (30, "30 days"))
+RETIRE_AFTER_DEFAULT = 1
+
+
 def missing_connect_permissions(user, realm: Realm) -> list[str]:
     wanted = CONNECT_PERMISSIONS if realm.scim_enabled else (*CONNECT_PERMISSIONS, SCIM_ON_PERMISSION)
     return [perm for perm in wanted if not user.has_perm(perm)]
@@ -108,8 +115,24 @@ class ConnectOktaView(ConsoleMixin, View):
 
     def post(self, request: HttpRequest, pk) -> HttpResponse:
         realm = self.realm
+        action = request.POST.get("action", "connect")
+        retire_after = None
+        if action == "rotate":
+            try:
+                days = int(request.POST.get("retire_after_days", RETIRE_AFTER_DEFAULT))
+            except ValueError:
+                days = -1
+            if days not in dict(RETIRE_AFTER_CHOICES):
+                messages.error(request, "Choose when the old token stops working.")
+                return redirect(f"{realm_page_path(realm)}#connect-okta")
+            retire_after = datetime.timedelta(days=days)
         try:
-            connection = connect_okta(realm, created_by=request.user)
+            connection = connect_okta(
+                realm, created_by=request.user, retire_after=retire_after, issue_token=action != "scim_on"
+            )
+        except TokenAlreadyIssued as exc:
+            messages.error(request, "No token issued. " + "; ".join(exc.messages))
+            return redirect(f"{realm_page_path(realm)}#connect-okta")
         except ValidationError as exc:
             messages.error(request, "Okta could not be connected: " + "; ".join(exc.messages))
             return redirect("realms:detail", pk=realm.pk)
@@ -121,9 +144,21 @@ class ConnectOktaView(ConsoleMixin, View):
             done.append(f"service account {account} created in group {connection.group.name}")
         elif connection.account_reactivated:
             done.append(f"service account {account} reactivated")
-        done.append(f"a token issued for {account}, restricted to this realm")
-        messages.success(request, "Okta connection ready: " + ", ".join(done) + ". Copy the token now.")
         path = realm_page_path(realm)
+        if connection.token is None:
+            if connection.scim_turned_on:
+                messages.success(request, "SCIM turned on: Okta's calls with the realm's token are answered again.")
+            return redirect(f"{path}#connect-okta")
+        done.append(f"token {connection.token.name} issued for {account}, restricted to this realm")
+        if connection.retired:
+            count = len(connection.retired)
+            old = f"the old token{'s' if count != 1 else ''}"
+            if connection.retire_at and connection.retire_at > connection.token.created_at:
+                days = round((connection.retire_at - connection.token.created_at).total_seconds() / 86400)
+                done.append(f"{old} stop{'s' if count == 1 else ''} working in {days} day{'s' if days != 1 else ''}")
+            else:
+                done.append(f"{old} revoked")
+        messages.success(request, "Okta connection ready: " + ", ".join(done) + ". Copy the token now.")
         response = redirect(f"{path}#connect-okta")
         shown_once.hand_over(request, response, handover_name(realm), connection.secret, path)
         return response

@@ -55,21 +55,72 @@ def test_connect_okta_from_an_empty_realm_to_a_working_token(admin_client):
 
     reloaded = admin_client.get(f"/realms/{realm.pk}/").content.decode()
     assert secret not in reloaded and "1 active token restricted to this realm" in reloaded
-    assert "Issue another token" in reloaded
+    assert "Issue a new token" in reloaded and "and revoke the old one" in reloaded
+    assert "connect-okta-button" not in reloaded  # no second token beside the first, silently
 
 
-def test_connecting_again_reuses_the_group_and_account_and_keeps_earlier_tokens(admin_client):
+def test_reconnecting_issues_a_new_token_and_retires_the_old_one_after_the_days_chosen(admin_client):
     realm = RealmFactory(name="Okta", scim_enabled=True)
     admin_client.post(f"/realms/{realm.pk}/connect-okta/")
     admin_client.get(f"/realms/{realm.pk}/")
+    old = APIToken.objects.get()
     account = ServiceAccount.objects.get()
     account.user.is_active = False  # someone deactivated it: connecting again must give a token that works
     account.user.save()
+
+    # A plain Connect Okta (a stale page, a second click) issues nothing beside the working token.
     admin_client.post(f"/realms/{realm.pk}/connect-okta/")
-    secret = SECRET.search(admin_client.get(f"/realms/{realm.pk}/").content.decode()).group(1)
+    assert APIToken.objects.count() == 1
+    page = admin_client.get(f"/realms/{realm.pk}/").content.decode()
+    assert "No token issued" in page and "already has 1 active token" in page
+
+    admin_client.post(f"/realms/{realm.pk}/connect-okta/", {"action": "rotate", "retire_after_days": "2"})
+    shown = admin_client.get(f"/realms/{realm.pk}/").content.decode()
+    secret = SECRET.search(shown).group(1)
+    assert "the old token stops working in 2 days" in shown
+    new = APIToken.objects.exclude(pk=old.pk).get()
+    old.refresh_from_db()
+    assert old.revoked_at is None and old.expires_at is not None
+    assert abs((old.expires_at - new.created_at).total_seconds() - 2 * 86400) < 60
     assert ServiceAccount.objects.count() == 1 and Group.objects.filter(name="SCIM Okta").count() == 1
-    assert APIToken.objects.filter(revoked_at__isnull=True).count() == 2
     assert SCIMClient(Client(), realm, secret).get("/Users").status_code == 200
+    # The panel lists both, the old one with the time it stops working.
+    assert "stops working" in shown and old.masked in shown and new.masked in shown
+
+    admin_client.post(f"/realms/{realm.pk}/connect-okta/", {"action": "rotate", "retire_after_days": "0"})
+    assert APIToken.objects.active().count() == 1  # "now": both earlier tokens revoked at once
+
+
+def test_turning_scim_back_on_keeps_the_realm_token_instead_of_issuing_another(admin_client):
+    realm = RealmFactory(name="Okta", scim_enabled=True)
+    admin_client.post(f"/realms/{realm.pk}/connect-okta/")
+    Realm.objects.filter(pk=realm.pk).update(scim_enabled=False)
+    page = admin_client.get(f"/realms/{realm.pk}/").content.decode()
+    assert "Turn SCIM on and connect Okta" not in page
+    assert 'id="scim-on-button"' in page and "Turn SCIM on, issue a new token" in page
+    admin_client.post(f"/realms/{realm.pk}/connect-okta/", {"action": "scim_on"})
+    assert Realm.objects.get(pk=realm.pk).scim_enabled and APIToken.objects.count() == 1
+
+
+def test_each_realm_gets_its_own_readable_service_account(admin_client):
+    zurich = RealmFactory(name="Okta Prod \u2013 Europe (Zürich)", scim_enabled=True)
+    admin_client.post(f"/realms/{zurich.pk}/connect-okta/")
+    assert ServiceAccount.objects.get(realm=zurich).username == "scim-okta-prod-europe-zurich"
+    okta = RealmFactory(name="Okta", scim_enabled=True)
+    admin_client.post(f"/realms/{okta.pk}/connect-okta/")
+    first = ServiceAccount.objects.get(realm=okta)
+    okta.name = "Okta (old)"  # renamed: its account is still found, by its link rather than its name
+    okta.save()
+    other = RealmFactory(name="okta", scim_enabled=True)
+    admin_client.post(f"/realms/{other.pk}/connect-okta/")
+    second = ServiceAccount.objects.get(realm=other)
+    assert second != first and second.username == "scim-okta-2"
+    assert first.user.groups.get().name == "SCIM Okta" and second.user.groups.get().name == "SCIM okta"
+    admin_client.post(f"/realms/{okta.pk}/connect-okta/", {"action": "rotate", "retire_after_days": "1"})
+    assert ServiceAccount.objects.get(realm=okta) == first and ServiceAccount.objects.count() == 3
+    names = set(APIToken.objects.values_list("name", flat=True))
+    assert any(n.startswith("Okta · Okta Prod \u2013 Europe (Zürich) · 20") for n in names)
+    assert any(n.startswith("Okta · okta · 20") for n in names)
 
 
 def test_a_person_named_like_the_service_account_keeps_the_name(admin_client):
