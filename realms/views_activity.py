@@ -22,11 +22,14 @@ MEMBERS_EXPANDED = 1000  # and at most this many in the page (a replace of 70,00
 VALUE_CHARS = 300
 CLOCK_MARGIN = datetime.timedelta(minutes=5)
 CREATION_ACTIONS = {AuditEvent.Action.USER_CREATED, AuditEvent.Action.GROUP_CREATED}
-# The group events whose changes may list members added or removed (realms.services.identities).
+DELETION_ACTIONS = {AuditEvent.Action.USER_DELETED, AuditEvent.Action.GROUP_DELETED}
+# The group events whose changes may list members added or removed (realms.services.identities); a deleted
+# group's event lists the members it had, removed with it.
 MEMBERSHIP_ACTIONS = [
     AuditEvent.Action.GROUP_CREATED,
     AuditEvent.Action.GROUP_UPDATED,
     AuditEvent.Action.GROUP_MEMBERS_CHANGED,
+    AuditEvent.Action.GROUP_DELETED,
 ]
 # The attributes a creation's one-line summary names first, when present.
 SUMMARY_ATTRIBUTES = ("userName", "displayName", "externalId")
@@ -60,18 +63,25 @@ class ChangeSummary:
     rows: list[ChangeRow] = field(default_factory=list)
     members: list[MemberChange] = field(default_factory=list)
     creation: bool = False  # a creation: one line, its attributes expand
-    focus: str = ""  # in a user's history, what a group's membership change did to that user: "added", "removed"
+    deletion: bool = False  # a deletion: one line too, the attributes it had expand
+    # In a user's history, what a group's event did to that user: "added", "removed", "removed_with_group".
+    focus: str = ""
+    fallback: str = ""  # an event recorded without its changes (before they were kept): what it was
 
     def __bool__(self) -> bool:
         return bool(self.rows or self.members or self.focus)
 
     @property
+    def collapsed(self) -> bool:
+        return self.creation or self.deletion
+
+    @property
     def headline(self) -> str:
-        """A creation in one line: its identifying attributes, and how many were set."""
-        named = {row.attribute: row.new for row in self.rows}
+        """A creation or deletion in one line: its identifying attributes, and how many were set (or removed)."""
+        named = {row.attribute: row.old if self.deletion else row.new for row in self.rows}
         parts = [f"{name} {named[name]}" for name in SUMMARY_ATTRIBUTES if name in named]
         count = len(self.rows)
-        parts.append(f"{count} attribute{'s' if count != 1 else ''}")
+        parts.append(f"{count} attribute{'s' if count != 1 else ''}{' removed' if self.deletion else ''}")
         return " · ".join(parts)
 
 
@@ -93,24 +103,40 @@ def describe_changes(changes: Any, action: str = "", focus_id: str = "") -> Chan
     """Turn an event's `changes` ({attr: {old, new}}, {"members": {added, removed}}) into rows a page can show.
 
     `focus_id`: the user whose history this is; a group's membership change then says what it did to that user."""
-    summary = ChangeSummary(creation=action in CREATION_ACTIONS)
-    if not isinstance(changes, dict):
-        return summary
-    for attribute, change in changes.items():
-        if attribute == "members" and isinstance(change, dict) and ({"added", "removed"} & set(change)):
-            for key, label in (("added", "Members added"), ("removed", "Members removed")):
-                members = [m for m in change.get(key) or [] if isinstance(m, dict)]
-                if focus_id and any(str(m.get("id")) == focus_id for m in members):
-                    summary.focus = key
-                elif members and not focus_id:
-                    summary.members.append(_member_change(label, members))
-        elif isinstance(change, dict) and ("old" in change or "new" in change):
-            # An attribute that was absent before (a creation) shows its new value only.
-            old = "" if change.get("old") is None else _format_value(change.get("old"))
-            summary.rows.append(ChangeRow(attribute, old, _format_value(change.get("new"))))
-        else:
-            summary.rows.append(ChangeRow(attribute, "", _format_value(change)))
+    deletion = action in DELETION_ACTIONS
+    summary = ChangeSummary(creation=action in CREATION_ACTIONS, deletion=deletion)
+    if isinstance(changes, dict):
+        for attribute, change in changes.items():
+            if attribute == "members" and isinstance(change, dict) and ({"added", "removed"} & set(change)):
+                labels = (
+                    ("added", "Members added"),
+                    ("removed", "Members removed with the group" if deletion else "Members removed"),
+                )
+                for key, label in labels:
+                    members = [m for m in change.get(key) or [] if isinstance(m, dict)]
+                    if focus_id and any(str(m.get("id")) == focus_id for m in members):
+                        summary.focus = "removed_with_group" if deletion and key == "removed" else key
+                    elif members and not focus_id:
+                        summary.members.append(_member_change(label, members))
+            elif isinstance(change, dict) and ("old" in change or "new" in change):
+                # An attribute absent before (a creation) shows its new value only; one removed (new None), its
+                # old value struck out and "removed".
+                old = "" if change.get("old") is None else _format_value(change.get("old"))
+                new = "" if change.get("new") is None and old else _format_value(change.get("new"))
+                summary.rows.append(ChangeRow(attribute, old, new))
+            else:
+                summary.rows.append(ChangeRow(attribute, "", _format_value(change)))
+    if not summary and not focus_id:
+        summary.fallback = FALLBACKS.get(action, "no detail recorded")
     return summary
+
+
+# What an event recorded without changes was (rows written before every event kept what it changed).
+FALLBACKS = {
+    AuditEvent.Action.USER_DELETED: "deleted; its attributes were not recorded",
+    AuditEvent.Action.GROUP_DELETED: "deleted; its members were not recorded",
+    AuditEvent.Action.CONSOLE_USER_REACTIVATED: "active: false → true",
+}
 
 
 def attach_changes(events: Iterable[AuditEvent], focus_id: Any = None) -> list[AuditEvent]:

@@ -254,8 +254,10 @@ def delete_user(user: RealmUser, actor: Actor, expected_version: int | None = No
     RealmGroup.objects.filter(pk__in=RealmGroupMembership.objects.filter(user=user).values("group_id")).update(
         version=F("version") + 1, updated_at=timezone.now()
     )
+    # What was deleted, as the creation recorded it: every attribute, now gone.
+    changes = _diff(user.attributes if isinstance(user.attributes, dict) else {}, {})
     save_together(
-        [audit_event(user.realm_id, actor, AuditEvent.Action.USER_DELETED, "User", user.pk, user.username, {})]
+        [audit_event(user.realm_id, actor, AuditEvent.Action.USER_DELETED, "User", user.pk, user.username, changes)]
     )
     roles.on_user_deleted(user, actor)
     user.delete()
@@ -392,12 +394,21 @@ def update_group(
 @transaction.atomic(savepoint=False)
 def delete_group(group: RealmGroup, actor: Actor, expected_version: int | None = None, *, locked: bool = False) -> None:
     group = _lock(group, expected_version, locked, locked_group)
-    save_together(
-        [audit_event(group.realm_id, actor, AuditEvent.Action.GROUP_DELETED, "Group", group.pk, group.display_name, {})]
+    # The members leave with the group: the audit event keeps who they were (each one's history says so), read in
+    # the query that finds whose version moves forward (no query more than before).
+    members = list(
+        RealmUser.objects.filter(memberships__group=group).order_by("username", "pk").values_list("pk", "username")
     )
+    changes: dict[str, Any] = _diff(group.attributes if isinstance(group.attributes, dict) else {}, {})
+    changes["members"] = {"added": [], "removed": [{"id": str(pk), "userName": name} for pk, name in members]}
+    event = audit_event(
+        group.realm_id, actor, AuditEvent.Action.GROUP_DELETED, "Group", group.pk, group.display_name, changes
+    )
+    save_together([event])
     roles.on_group_deleted(group, actor)
     # Its members' `groups` change: their versions move forward, in one UPDATE, before the memberships go.
-    RealmUser.objects.filter(pk__in=RealmGroupMembership.objects.filter(group=group).values("user_id")).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
+    if members:
+        RealmUser.objects.filter(pk__in_array=[pk for pk, _ in members]).update(
+            version=F("version") + 1, updated_at=timezone.now()
+        )
     group.delete()

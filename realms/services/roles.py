@@ -265,7 +265,8 @@ def reactivate_link(link: ConsoleUserLink, actor: Actor) -> None:
         if not user.is_active:
             user.is_active = True
             user.save(update_fields=["is_active"])
-            AuditEvent.objects.bulk_create([_event(link, actor, AuditEvent.Action.CONSOLE_USER_REACTIVATED, {})])
+            changes = {"active": {"old": False, "new": True}, "reason": "realm user reactivated"}
+            AuditEvent.objects.bulk_create([_event(link, actor, AuditEvent.Action.CONSOLE_USER_REACTIVATED, changes)])
             logger.info("Console user %s reactivated", user.pk)
     _sync_batch([link], actor)
 

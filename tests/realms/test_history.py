@@ -93,3 +93,44 @@ def test_events_link_to_the_service_account_that_made_them(admin_client, realm, 
     account = ServiceAccount.objects.get(user=AuditEvent.objects.get().actor)
     page = admin_client.get("/realms/activity/").content.decode()
     assert f'href="/realms/service-accounts/{account.pk}/">{account.username}</a>' in page
+
+
+def activity_rows(page: str) -> list[tuple[str, str]]:
+    """Each event row's action and text (up to the next row: rows hold tables of their own)."""
+    page = page[: page.index("</table>\n</div>", page.index('<tr class="event"'))]
+    parts = page.split('<tr class="event" data-action="')[1:]
+    rows = [part.split('">', 1) for part in parts]
+    return [(action, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()) for action, html in rows]
+
+
+def test_a_deleted_groups_members_stay_in_the_trail_and_in_each_members_history(admin_client, realm, scim):
+    jane = push_user(scim, "jane@example.com")
+    bob = push_user(scim, "bob@example.com")
+    engineering = push_group(scim, "Engineering", [jane["id"], bob["id"]])
+    assert scim.delete(f"/Groups/{engineering['id']}").status_code == 204
+
+    event = AuditEvent.objects.get(action="group.deleted")
+    assert [m["userName"] for m in event.changes["members"]["removed"]] == ["bob@example.com", "jane@example.com"]
+    rows = history_rows(admin_client.get(f"/realms/{realm.pk}/users/{jane['id']}/").content.decode())
+    assert rows[0][0] == "group.deleted" and "removed with the deleted group Engineering" in rows[0][1]
+    assert "added to the group Engineering" in rows[1][1]
+
+    activity = activity_rows(admin_client.get("/realms/activity/", {"realm": realm.pk}).content.decode())
+    deleted = dict(activity)["group.deleted"]
+    assert "Members removed with the group (2): bob@example.com , jane@example.com" in deleted
+    assert "displayName Engineering" in deleted
+
+
+def test_every_activity_row_says_what_changed(admin_client, realm, scim):
+    jane = push_user(scim, "jane@example.com")
+    group = push_group(scim, "Empty")
+    scim.delete(f"/Groups/{group['id']}")
+    scim.delete(f"/Users/{jane['id']}")
+    AuditEvent.objects.create(realm=realm, action="group.deleted", resource_type="Group", resource_id="x")  # old row
+    rows = activity_rows(admin_client.get("/realms/activity/").content.decode())
+    assert {action for action, _ in rows} == {"user.created", "user.deleted", "group.created", "group.deleted"}
+    for action, text in rows:
+        assert not text.endswith("—"), f"{action}: {text}"
+    deleted_user = dict(rows)["user.deleted"]
+    assert "userName jane@example.com" in deleted_user and "attributes removed" in deleted_user
+    assert any("its members were not recorded" in text for action, text in rows if action == "group.deleted")
