@@ -378,6 +378,7 @@ class APITokenAdmin(admin.ModelAdmin):
             "scim_root_url_problem": urls_helpers.unreachable_reason(root_url) if root_url else None,
             "provisioning_actions": OKTA_PROVISIONING_ACTIONS,
             "service_account": ServiceAccount.objects.filter(user_id=token.user_id).first(),
+            "no_permission": account_services.has_no_permission(token.user),
         }
         response = TemplateResponse(request, "admin/realms/apitoken/issued.html", context)
         return shown_once.close(response, f"admin-token-{token.pk}", request.path)

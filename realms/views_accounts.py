@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from . import shown_once, urls_helpers
+from . import access, shown_once, urls_helpers
 from .forms import ServiceAccountForm, TokenForm
 from .mixins import ConsoleMixin
 from .models import APIToken, ServiceAccount
@@ -70,11 +70,14 @@ class ServiceAccountDetailView(ServiceAccountPage, DetailView):
     context_object_name = "account"
 
     def get_queryset(self):
-        return ServiceAccount.objects.select_related("user").prefetch_related("user__groups")
+        return ServiceAccount.objects.select_related("user", "realm").prefetch_related("user__groups")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["tokens"] = self.object.user.realms_api_tokens.select_related("realm")
+        context["may_view_tokens"] = access.may_view(self.request.user, access.API_TOKENS)
+        if context["may_view_tokens"]:
+            context["tokens"] = self.object.user.realms_api_tokens.select_related("realm")
+        context["no_permission"] = services.has_no_permission(self.object.user)
         return context
 
     def get_breadcrumbs(self):
@@ -93,6 +96,7 @@ class TokenCreateView(ServiceAccountPage, FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["account"] = self.account
+        context["no_permission"] = services.has_no_permission(self.account.user)
         return context
 
     def form_valid(self, form: TokenForm) -> HttpResponse:
@@ -138,6 +142,7 @@ class TokenIssuedView(ServiceAccountPage, TemplateView):
         context = super().get_context_data(**kwargs)
         realm = self.token.realm
         context.update(account=self.account, token=self.token, secret=self.secret)
+        context["no_permission"] = services.has_no_permission(self.account.user)
         if self.secret and realm is not None and realm.scim_enabled:
             root_url = urls_helpers.scim_root_url(realm.pk, self.request)
             context["okta_fields"] = okta_fields(root_url)

@@ -80,6 +80,14 @@ def issue_token(
     return IssuedToken(token=token, secret=generated.secret)
 
 
+def has_no_permission(user: Any) -> bool:
+    """Whether every call with this user's tokens is refused (403): a service account in no group, or in groups
+    without any permission. Told where tokens are issued and on the account's page, not found at Okta's first call."""
+    if getattr(user, "is_superuser", False):
+        return False
+    return not user.get_all_permissions()
+
+
 def revoke_token(token: APIToken, *, revoked_by: Any | None = None) -> APIToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
