@@ -2,8 +2,9 @@
 
 The SCIM layer owns no identity model; these rows only describe traffic: the latest request of each realm (one
 row, rewritten at most once every few seconds unless the outcome changes, the way APIToken.last_used_at is) and
-one row per error response. Neither ever holds a request body, a header or a token: only the method, the path, the
-status, the error the server itself returned, and who called (service account, last characters of its token).
+one row per error response. Neither ever holds a request body, a header or a token: only the method, the path (and
+for an error, its query string with secrets redacted), the status, the error the server itself returned, and who
+called (service account, last characters of its token).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class SCIMRequestError(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=255)
+    # The query string, decoded, with secrets redacted (scim.request_log.redacted_query): which filter was refused.
+    query = models.TextField(blank=True)
     status = models.PositiveSmallIntegerField()
     scim_type = models.CharField(max_length=32, blank=True)
     detail = models.TextField(blank=True)
@@ -68,7 +71,11 @@ class SCIMRequestError(models.Model):
         indexes = [models.Index(fields=["realm", "-created_at"], name="scimrequesterror_realm_created")]
 
     def __str__(self) -> str:
-        return f"{self.method} {self.path} → {self.status}"
+        return f"{self.method} {self.target} → {self.status}"
+
+    @property
+    def target(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ class SCIMRequest:
     method: str
     path: str
     status: int
+    query: str = ""  # redacted, recorded with errors only
     actor_username: str = ""
     token_hint: str = ""
     scim_type: str = ""
@@ -117,6 +125,7 @@ def record_request(req: SCIMRequest) -> None:
             created_at=now,
             method=req.method[:8],
             path=req.path[:255],
+            query=req.query[:2000],
             status=req.status,
             scim_type=req.scim_type[:32],
             detail=req.detail[:2000],

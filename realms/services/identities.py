@@ -15,8 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .. import (
@@ -111,20 +112,54 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------- uniqueness
 
 
-def _uniqueness_error(attribute: str, value: str | None, resource: str) -> UniquenessError:
+def _uniqueness_error(attribute: str, value: str | None, resource: str, existing: str | None = None) -> UniquenessError:
+    """The 409's detail (shown to the Okta admin in its failed task): the value that is taken, as the EXISTING
+    resource holds it. userName and displayName ignore letter case (RFC 7643 caseExact false), so a request for
+    ALICE.MARTIN@… names the existing alice.martin@…, and what was sent."""
     where = "in this realm" if attribute in {"userName", "displayName"} else "in this realm (externalId)"
+    if existing is not None and existing != value:
+        return UniquenessError(
+            attribute,
+            existing,
+            f"A {resource} with {attribute} '{existing}' already exists {where}: '{value}' was sent, and {attribute} "
+            "ignores letter case.",
+        )
     return UniquenessError(attribute, value or "", f"A {resource} with {attribute} '{value}' already exists {where}.")
 
 
-def _conflict_from_integrity_error(exc: IntegrityError, resource: str, name_attr: str, name: str, ext: str | None):
+def _existing_name(model: type, realm_id: Any, name: str, exclude_pk: Any = None) -> str | None:
+    """The name the existing row holds, read on the conflict path only (never before a write: the SCIM hot path
+    keeps its cost). None when it cannot be read (a transaction the failed statement broke, a row gone since)."""
+    field = _NAME_FIELDS[model]
+    rows = model.objects.alias(lname=Lower(field)).filter(realm_id=realm_id, lname=Lower(Value(name)))
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    try:
+        return rows.values_list(field, flat=True).first()
+    except DatabaseError:
+        return None
+
+
+def _conflict_from_integrity_error(
+    exc: IntegrityError,
+    resource: str,
+    name_attr: str,
+    name: str,
+    ext: str | None,
+    *,
+    model: type | None = None,
+    realm_id: Any = None,
+    exclude_pk: Any = None,
+):
     """The database's unique index refused the row (a create, or a rename racing another). Name the attribute from
-    the constraint (PostgreSQL's diagnostics, SQLite's message) without another query: the statement failed."""
+    the constraint (PostgreSQL's diagnostics, SQLite's message); for a name, read the existing one (`model`)."""
     cause = exc.__cause__
     constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or str(exc)
     if "external_id" in constraint:
         return _uniqueness_error("externalId", ext, resource)
     if "username" in constraint or "display_name" in constraint or "displayname" in constraint:
-        return _uniqueness_error(name_attr, name, resource)
+        existing = _existing_name(model, realm_id, name, exclude_pk) if model is not None else None
+        return _uniqueness_error(name_attr, name, resource, existing)
     raise exc  # not a uniqueness conflict (a realm deleted meanwhile, say): not the client's mistake
 
 
@@ -140,7 +175,7 @@ def _check_rename(obj: RealmUser | RealmGroup, name_attr: str, name: str, extern
     resource = "user" if isinstance(obj, RealmUser) else "group"
     if external_id is not None and external_id in rows:
         raise _uniqueness_error("externalId", external_id, resource)
-    raise _uniqueness_error(name_attr, name, resource)
+    raise _uniqueness_error(name_attr, name, resource, _existing_name(type(obj), obj.realm_id, name, obj.pk))
 
 
 # ---------------------------------------------------------------------------------------------------- users
@@ -175,7 +210,9 @@ def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
         # usable after a conflict (ATOMIC_REQUESTS, say).
         save_together([user, *_email_rows(user, data.emails), event], isolated=True)
     except IntegrityError as exc:
-        raise _conflict_from_integrity_error(exc, "user", "userName", data.username, data.external_id) from None
+        raise _conflict_from_integrity_error(
+            exc, "user", "userName", data.username, data.external_id, model=RealmUser, realm_id=realm.pk
+        ) from None
     return user
 
 
@@ -241,7 +278,16 @@ def replace_user(
     try:
         save_together([user, *new_emails, event])  # one statement on PostgreSQL
     except IntegrityError as exc:  # a rename racing another: the unique indexes decide
-        raise _conflict_from_integrity_error(exc, "user", "userName", data.username, data.external_id) from None
+        raise _conflict_from_integrity_error(
+            exc,
+            "user",
+            "userName",
+            data.username,
+            data.external_id,
+            model=RealmUser,
+            realm_id=realm.pk,
+            exclude_pk=user.pk,
+        ) from None
     if old_active != data.active:
         roles.on_user_active_changed(user, actor)  # the linked console user's roles and sessions, same commit
     return user
@@ -313,13 +359,18 @@ def _apply_membership(group: RealmGroup, change: MembershipChange) -> dict[str, 
 def _save_group(group: RealmGroup, data: GroupData | None, event: AuditEvent | None = None) -> None:
     try:
         if event is None:
-            group.save()
+            # A new group: in a savepoint of the caller's transaction, so that a taken displayName can still be
+            # read to name it in the 409 (a statement that failed leaves a transaction unusable on PostgreSQL).
+            with transaction.atomic():
+                group.save()
         else:
             save_together([group, event])
     except IntegrityError as exc:
         name = data.display_name if data else group.display_name
         ext = data.external_id if data else group.external_id
-        raise _conflict_from_integrity_error(exc, "group", "displayName", name, ext) from None
+        raise _conflict_from_integrity_error(
+            exc, "group", "displayName", name, ext, model=RealmGroup, realm_id=group.realm_id, exclude_pk=group.pk
+        ) from None
 
 
 @transaction.atomic(savepoint=False)

@@ -27,7 +27,10 @@ def scim(realm) -> SCIMClient:
 
 def shown_requests(page: str) -> list[tuple[str, str]]:
     table = page[page.index('id="scim-requests"') :] if 'id="scim-requests"' in page else ""
-    row = r'<tr class="scim-error" data-status="(\d+)">.*?<td class="mono request">([^<]+)</td>'
+    row = (
+        r'<tr class="scim-error" data-status="(\d+)">.*?<td class="mono request">([^<]+)'
+        r'(?:<span class="query">[^<]*</span>)?</td>'
+    )
     return re.findall(row, table, re.S)
 
 
@@ -128,3 +131,43 @@ def test_the_page_needs_the_permission_to_read_the_request_log(client, realm):
     client.force_login(UserFactory(username="reader", permissions=["realms.view_realm", "scim.view_scimrequesterror"]))
     assert client.get(f"/realms/{realm.pk}/scim-requests/").status_code == 200
     assert "scim-requests-link" in client.get(f"/realms/{realm.pk}/").content.decode()
+
+
+def test_the_failed_request_is_shown_whole_with_secrets_redacted(admin_client, realm, scim):
+    token = scim.token
+    assert scim.get('/Users?filter=userName zz "jane"&startIndex=1&count=100').status_code == 400
+    assert scim.get(f"/Users/nobody?access_token={token}&attributes=userName").status_code == 404
+    assert scim.get(f'/Users?filter=password eq "hunter2" and userName eq "{token}"').status_code == 400
+    page = admin_client.get(f"/realms/{realm.pk}/scim-requests/").content.decode()
+    queries = re.findall(r'<span class="query">\?([^<]*)</span>', page)
+    assert queries == [
+        "filter=password eq &quot;[redacted]&quot; and userName eq &quot;[redacted]&quot;",
+        "access_token=[redacted]&amp;attributes=userName",
+        "filter=userName zz &quot;jane&quot;&amp;startIndex=1&amp;count=100",
+    ]
+    assert token not in page and token[5:] not in page and "hunter2" not in page
+    assert "shown with secrets redacted" in page
+    for error in SCIMRequestError.objects.all():
+        assert token[5:] not in f"{error.query} {error.detail}" and "hunter2" not in f"{error.query} {error.detail}"
+
+
+def test_a_conflict_names_the_existing_username_in_its_own_letter_case(realm, scim):
+    assert scim.post("/Users", okta_user("alice.martin@example.com")).status_code == 201
+    response = scim.post("/Users", okta_user("ALICE.MARTIN@example.com"))
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert "userName 'alice.martin@example.com' already exists" in detail
+    assert "'ALICE.MARTIN@example.com' was sent" in detail
+    # A rename onto a taken name, and a group, the same.
+    bob = scim.post("/Users", okta_user("bob@example.com")).json()
+    renamed = scim.put(f"/Users/{bob['id']}", {**okta_user("Alice.Martin@example.com"), "id": bob["id"]})
+    assert (
+        renamed.status_code == 409 and "userName 'alice.martin@example.com' already exists" in renamed.json()["detail"]
+    )
+    group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Engineering"}
+    assert scim.post("/Groups", group).status_code == 201
+    taken = scim.post("/Groups", {**group, "displayName": "ENGINEERING"})
+    assert taken.status_code == 409 and "displayName 'Engineering' already exists" in taken.json()["detail"]
+    # Sent in the same case: named once.
+    again = scim.post("/Users", okta_user("alice.martin@example.com", external_id="00u-other")).json()["detail"]
+    assert again == "A user with userName 'alice.martin@example.com' already exists in this realm."
