@@ -228,7 +228,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"no_client_tracebacks": {"()": "console.reporting.NoTracebackForClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "xmlschema": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "xmlschema": {"level": "WARNING"},
+        # On the logger that logs them, so that no handler prints the traceback of a 403 (Django's DEBUG console
+        # handler on "django" included).
+        "django.request": {"filters": ["no_client_tracebacks"]},
+    },
 }

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
@@ -27,7 +28,7 @@ from scim.conf import app_settings as scim_settings
 from scim.models import RealmSCIMStatus, SCIMRequestError
 
 from . import access, saml, shown_once, urls_helpers, views_okta
-from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter, SCIMRequestFilter
+from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter, SCIMRequestFilter, folded_ordering
 from .forms import RealmForm
 from .mixins import ConsoleMixin
 from .models import AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser, ServiceAccount
@@ -235,7 +236,8 @@ class RealmUserListView(FilteredListMixin, RealmChildMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        queryset = RealmUser.objects.filter(realm=self.realm).prefetch_related("emails").order_by("username", "id")
+        queryset = RealmUser.objects.filter(realm=self.realm).prefetch_related("emails")
+        queryset = queryset.order_by(*folded_ordering("username"), "id")
         return self.filtered(RealmUserFilter(self.request.GET or None, queryset=queryset, realm=self.realm))
 
     def get_context_data(self, **kwargs):
@@ -371,7 +373,7 @@ class RealmGroupListView(FilteredListMixin, RealmChildMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        queryset = RealmGroup.objects.filter(realm=self.realm).order_by("display_name", "id")
+        queryset = RealmGroup.objects.filter(realm=self.realm).order_by(*folded_ordering("display_name"), "id")
         return self.filtered(RealmGroupFilter(self.request.GET or None, queryset=queryset))
 
     def get_context_data(self, **kwargs):
@@ -409,7 +411,7 @@ class RealmGroupDetailView(RealmChildMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         group = self.object
-        members = RealmUser.objects.filter(memberships__group=group).order_by("username", "id")
+        members = RealmUser.objects.filter(memberships__group=group).order_by(*folded_ordering("username"), "id")
         member_filter = GroupMemberFilter(self.request.GET or None, queryset=members)
         paginator = Paginator(member_filter.qs, self.members_per_page)
         context["filter"] = member_filter
@@ -435,6 +437,13 @@ class RealmGroupDetailView(RealmChildMixin, DetailView):
 @login_not_required  # fetched by the IdP's admin or tooling, never by a signed-in user
 @require_GET
 def saml_metadata(request: HttpRequest, pk) -> HttpResponse:
-    """The SP metadata of the realm, for the Okta SAML app (public, like any SAML SP metadata)."""
+    """The SP metadata of the realm, for the Okta SAML app (public, like any SAML SP metadata).
+
+    A browser (an admin following the link on the realm's page) gets it as XML it shows, not as a file to download
+    (browsers save application/samlmetadata+xml); tools get the registered SAML metadata type."""
     realm = get_object_or_404(Realm, pk=pk)
-    return HttpResponse(sp_metadata_xml(realm, request), content_type="application/samlmetadata+xml")
+    accept = request.headers.get("Accept", "")
+    content_type = "application/xml; charset=utf-8" if "text/html" in accept else "application/samlmetadata+xml"
+    response = HttpResponse(sp_metadata_xml(realm, request), content_type=content_type)
+    patch_vary_headers(response, ["Accept"])
+    return response

@@ -12,15 +12,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="admin")
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000",
+            help="Where the console is served (make serve passes its HOST and PORT), for the login link printed.",
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object on stdout.")
 
     def handle(self, *args, **options) -> None:
         User = get_user_model()
+        login_url = options["url"].rstrip("/") + "/login/"
         if User.objects.filter(is_superuser=True, is_active=True).exists():
             if options["json"]:
                 self.stdout.write(json.dumps({"created": False}))
             else:
-                self.stdout.write("A console administrator already exists; log in with your own account.")
+                self.stdout.write(
+                    f"A console administrator already exists; log in with your own account at {login_url}"
+                )
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(username=options["username"], email="", password=password)
@@ -29,7 +37,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             self.style.SUCCESS(
-                "First console administrator created. Log in at http://127.0.0.1:8000/login/ with\n"
+                f"First console administrator created. Log in at {login_url} with\n"
                 f"    username: {options['username']}\n"
                 f"    password: {password}\n"
                 "This password is shown once; change it after logging in (Django admin > Users)."
