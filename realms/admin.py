@@ -156,7 +156,9 @@ class ServiceAccountAdminForm(forms.ModelForm):
     groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.order_by("name"),
         required=False,
-        widget=admin.widgets.FilteredSelectMultiple("groups", is_stacked=False),
+        # Checkboxes, as the console's form: a FilteredSelectMultiple on a form field of our own put its "Groups:"
+        # label on the right of the widget (its JS rebuilds the row), where a new admin did not find it.
+        widget=forms.CheckboxSelectMultiple,
         help_text="The Django permissions of these groups decide what the account's tokens may do.",
     )
     is_active = forms.BooleanField(required=False, initial=True, help_text="Tokens of an inactive account fail.")

@@ -17,7 +17,7 @@ def test_service_account_add_form_has_no_password_fields(admin_client):
     content = response.content.decode()
     assert 'name="username"' in content
     assert 'name="description"' in content
-    assert 'name="groups"' in content
+    assert 'id="id_groups"' in content  # no group yet: an empty list of checkboxes
     assert re.findall(r'<input[^>]*name="(password[^"]*)"', content) == []
     assert 'type="password"' not in content
 

@@ -66,3 +66,40 @@ document.querySelectorAll("[data-wrap=url]").forEach(function (element) {
     element.append(part);
   });
 });
+
+// Lists on a phone: each row of a table.list becomes a card, each cell labelled with its column's heading (the
+// labels come from the header row, so templates stay plain tables). Tables that keep their columns (wider content)
+// scroll inside their box, with a visible hint while there is more to the right.
+document.querySelectorAll("table.list").forEach(function (table) {
+  const head = table.rows.length ? table.rows[0] : null;
+  if (!head || !head.querySelector("th") || head.querySelector("td")) return;
+  const labels = Array.from(head.cells).map(function (cell) { return cell.textContent.trim(); });
+  head.classList.add("list-head");
+  Array.from(table.rows).slice(1).forEach(function (row) {
+    Array.from(row.cells).forEach(function (cell, index) {
+      if (labels[index] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", labels[index]);
+    });
+  });
+  table.classList.add("cards");
+});
+
+function markScrollableBoxes() {
+  document.querySelectorAll(".table-wrap").forEach(function (box) {
+    const more = box.scrollWidth - box.clientWidth - box.scrollLeft > 2;
+    box.classList.toggle("has-more", more);
+    let hint = box.previousElementSibling;
+    if (!hint || !hint.classList.contains("scroll-hint")) {
+      if (box.scrollWidth <= box.clientWidth + 2) return;
+      hint = document.createElement("div");
+      hint.className = "scroll-hint";
+      hint.textContent = "Scroll sideways for more columns ›";
+      box.parentNode.insertBefore(hint, box);
+    }
+    hint.hidden = box.scrollWidth <= box.clientWidth + 2;
+  });
+}
+document.querySelectorAll(".table-wrap").forEach(function (box) {
+  box.addEventListener("scroll", markScrollableBoxes, { passive: true });
+});
+window.addEventListener("resize", markScrollableBoxes);
+markScrollableBoxes();
