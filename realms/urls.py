@@ -21,6 +21,7 @@ urlpatterns = [
     path("<uuid:pk>/saml/login/", views_saml.saml_login_view, name="saml_login"),
     path("<uuid:pk>/roles/", views_roles.RoleMappingListView.as_view(), name="role_mappings"),
     path("<uuid:pk>/roles/add/", views_roles.RoleMappingCreateView.as_view(), name="role_mapping_add"),
+    path("<uuid:pk>/roles/realm-viewer/", views_roles.RealmViewerRoleView.as_view(), name="realm_viewer_role"),
     path("service-accounts/", views_accounts.ServiceAccountListView.as_view(), name="service_accounts"),
     path(
         "service-accounts/create/",

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from .models import RealmGroup, RealmGroupRoleMapping
@@ -131,7 +132,17 @@ class RoleMappingCreateView(RealmChildMixin, FormView):
         group_pk = self.request.GET.get("realm_group")
         if group_pk:
             initial["realm_group"] = RealmGroup.objects.filter(realm=self.realm, pk=group_pk).first()
+        role_pk = self.request.GET.get("role")
+        if role_pk and role_pk.isdigit():
+            initial["roles"] = list(Group.objects.filter(pk=role_pk))
         return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["safe_roles_missing"] = safe_roles_missing(context["form"].fields["roles"])
+        context["realm_viewer_role"] = roles.REALM_VIEWER_ROLE
+        context["realm_viewer_permissions"] = roles.REALM_VIEWER_PERMISSIONS
+        return context
 
     def form_valid(self, form: RoleMappingForm) -> HttpResponse:
         realm_group = form.cleaned_data["realm_group"]
@@ -155,6 +166,27 @@ class RoleMappingCreateView(RealmChildMixin, FormView):
             ("Role mappings", reverse("realms:role_mappings", args=[self.realm.pk])),
             ("Add", None),
         ]
+
+
+def safe_roles_missing(roles_field: RoleChoiceField) -> bool:
+    """No role on offer but those flagged ⚠ (a fresh install: only the SCIM service accounts' groups)."""
+    return all(roles_field.warnings.get(role.pk) for role in roles_field.queryset)
+
+
+class RealmViewerRoleView(RealmChildMixin, View):
+    """POST only: create the read-only "Realm viewer" role in one click, then back to the mapping form with it
+    chosen (a fresh install offers no safe role to map)."""
+
+    permission_required = ("auth.add_group", "auth.change_group")
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk) -> HttpResponse:
+        role, created = roles.ensure_realm_viewer_role()
+        verb = "created" if created else "is ready"
+        messages.success(
+            request, f"Role {role.name} {verb}: it may view realms, users, groups and their history, never change them."
+        )
+        return redirect(f"{reverse('realms:role_mapping_add', args=[self.realm.pk])}?role={role.pk}")
 
 
 class RoleMappingDeleteView(RealmChildMixin, TemplateView):

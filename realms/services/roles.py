@@ -22,8 +22,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models import (
@@ -367,11 +368,43 @@ def remove_role_mapping(mapping: RealmGroupRoleMapping, actor: Actor) -> RoleCha
     return sync_links(ConsoleUserLink.objects.filter(realm_user__memberships__group=realm_group), actor)
 
 
+# ---------------------------------------------------------------------------------------------------- realm viewer
+
+REALM_VIEWER_ROLE = "Realm viewer"
+# Read-only: realms, their users, groups and role mappings, the audit trail and the failed SCIM requests. No
+# service account or token, and nothing that changes anything.
+REALM_VIEWER_PERMISSIONS = (
+    "realms.view_realm",
+    "realms.view_realmuser",
+    "realms.view_realmgroup",
+    "realms.view_realmgrouprolemapping",
+    "realms.view_auditevent",
+    "scim.view_scimrequesterror",
+)
+
+
+@transaction.atomic
+def ensure_realm_viewer_role() -> tuple[Group, bool]:
+    """The "Realm viewer" console role (a Django group holding the view permissions above, nothing else), created
+    when missing: a safe role to map a realm group to (docs/okta-scim.md). An existing group of that name keeps
+    what it holds: only the view permissions missing are added."""
+    role, created = Group.objects.get_or_create(name=REALM_VIEWER_ROLE)
+    wanted = Q()
+    for name in REALM_VIEWER_PERMISSIONS:
+        app_label, codename = name.split(".")
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    role.permissions.add(*Permission.objects.filter(wanted))
+    return role, created
+
+
 __all__ = [
+    "REALM_VIEWER_PERMISSIONS",
+    "REALM_VIEWER_ROLE",
     "RoleChanges",
     "add_role_mappings",
     "end_realm_sessions",
     "end_sessions",
+    "ensure_realm_viewer_role",
     "is_protected",
     "on_group_deleted",
     "on_members_changed",

@@ -114,3 +114,41 @@ def test_service_accounts_made_by_connect_okta_name_their_realm(admin_client, re
     account = ServiceAccount.objects.get(realm=realm)
     page = admin_client.get(f"/realms/service-accounts/{account.pk}/").content.decode()
     assert re.search(r'id="account-realm"><a href="/realms/[^"]+">Okta</a>', page)
+
+
+def test_a_fresh_install_offers_a_realm_viewer_role_in_one_click(admin_client, realm):
+    from django.contrib.auth.models import Group
+
+    from ..factories import RealmGroupFactory
+
+    admin_client.post(f"/realms/{realm.pk}/connect-okta/")  # the only role so far: the SCIM group, flagged ⚠
+    engineering = RealmGroupFactory(realm=realm, display_name="Engineering")
+    form = admin_client.get(f"/realms/{realm.pk}/roles/add/").content.decode()
+    assert "No read-only role yet" in form and 'id="create-realm-viewer"' in form
+
+    response = admin_client.post(f"/realms/{realm.pk}/roles/realm-viewer/")
+    role = Group.objects.get(name="Realm viewer")
+    assert response.status_code == 302 and response["Location"] == f"/realms/{realm.pk}/roles/add/?role={role.pk}"
+    assert sorted(f"{p.content_type.app_label}.{p.codename}" for p in role.permissions.all()) == [
+        "realms.view_auditevent",
+        "realms.view_realm",
+        "realms.view_realmgroup",
+        "realms.view_realmgrouprolemapping",
+        "realms.view_realmuser",
+        "scim.view_scimrequesterror",
+    ]
+    form = admin_client.get(response["Location"]).content.decode()
+    assert "No read-only role yet" not in form
+    assert re.search(rf'value="{role.pk}"[^>]*checked', form)  # chosen for the new mapping
+    admin_client.post(f"/realms/{realm.pk}/roles/add/", {"realm_group": engineering.pk, "roles": [role.pk]})
+    mappings = admin_client.get(f"/realms/{realm.pk}/roles/").content.decode()
+    assert "Realm viewer" in mappings and "⚠" not in mappings
+    admin_client.post(f"/realms/{realm.pk}/roles/realm-viewer/")  # again: the same role, nothing duplicated
+    assert Group.objects.filter(name="Realm viewer").count() == 1
+
+
+def test_creating_the_realm_viewer_role_needs_the_group_permissions(client, realm):
+    client.force_login(UserFactory(permissions=["realms.view_realm", "realms.add_realmgrouprolemapping"]))
+    form = client.get(f"/realms/{realm.pk}/roles/add/").content.decode()
+    assert "No read-only role yet" in form and "create-realm-viewer" not in form
+    assert client.post(f"/realms/{realm.pk}/roles/realm-viewer/").status_code == 403
