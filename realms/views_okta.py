@@ -148,13 +148,15 @@ class ConnectOktaView(ConsoleMixin, View):
         if connection.token is None:
             if connection.scim_turned_on:
                 messages.success(request, "SCIM turned on: Okta's calls with the realm's token are answered again.")
+            else:
+                messages.info(request, "SCIM was already on: nothing changed.")
             return redirect(f"{path}#connect-okta")
         done.append(f"token {connection.token.name} issued for {account}, restricted to this realm")
         if connection.retired:
             count = len(connection.retired)
             old = f"the old token{'s' if count != 1 else ''}"
-            if connection.retire_at and connection.retire_at > connection.token.created_at:
-                days = round((connection.retire_at - connection.token.created_at).total_seconds() / 86400)
+            days = retire_after.days if retire_after is not None else 0
+            if days > 0:
                 done.append(f"{old} stop{'s' if count == 1 else ''} working in {days} day{'s' if days != 1 else ''}")
             else:
                 done.append(f"{old} revoked")

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -83,20 +83,21 @@ class TokenAlreadyIssued(ValidationError):
     the old one stops working (`retire_after`), never silently beside it."""
 
 
-def realm_tokens(realm: Realm):
+def realm_tokens(realm: Realm) -> QuerySet[APIToken]:
     """The active tokens restricted to `realm`: its SCIM connection's, whichever account holds them."""
     return APIToken.objects.active().filter(realm=realm).select_related("user").order_by("-created_at", "-pk")
 
 
 def okta_token_name(realm: Realm, day: datetime.date | None = None) -> str:
-    """ "Okta · <realm> · 2026-12-05": tokens of different realms and days tell themselves apart in every list."""
+    """Named like "Okta provisioning · <realm> · 2026-12-05": tokens of different realms and days tell themselves
+    apart in every list (they differed by their last four characters only)."""
     if day is None:
         now = timezone.now()
         day = timezone.localtime(now).date() if timezone.is_aware(now) else now.date()
     suffix = f" · {day.isoformat()}"
-    room = APIToken._meta.get_field("name").max_length - len("Okta · ") - len(suffix)
+    room = APIToken._meta.get_field("name").max_length - len("Okta provisioning · ") - len(suffix)
     name = realm.name if len(realm.name) <= room else realm.name[: room - 1] + "…"
-    return f"Okta · {name}{suffix}"
+    return f"Okta provisioning · {name}{suffix}"
 
 
 @transaction.atomic

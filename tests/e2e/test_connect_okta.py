@@ -51,9 +51,21 @@ def test_connect_okta_from_an_empty_realm_to_a_working_token(tab, admin_user, ap
     # A reload shows the token no more and mints none.
     page.reload()
     assert page.locator("#api-token").count() == 0 and secret not in page.content()
-    assert "1 active token restricted to this realm" in page.inner_text("#okta-token")
+    connection = page.inner_text("#okta-connection")
+    assert "1 active token restricted to this realm" in connection and "last used" in connection
     assert re.search(r"GET /(Users|Groups) 200 by scim-okta", page.inner_text("#scim-last-request"))
     assert APIToken.objects.count() == 1 and ServiceAccount.objects.get().username == "scim-okta"
+
+    # Connecting again: a new token, and the old one stops working after the days chosen (Okta keeps working).
+    assert page.locator("#connect-okta-button").count() == 0
+    page.select_option("#retire-after-days", "2")
+    page.click("#rotate-token-button")
+    page.wait_for_selector("#api-token")
+    new_secret = page.inner_text("#api-token").strip()
+    assert new_secret != secret and "stops working in 2 days" in page.inner_text(".messages")
+    assert page.locator("#okta-tokens li").count() == 2 and "stops working" in page.inner_text("#okta-tokens")
+    assert okta.get(f"/api/realms/{realm.pk}/scim/v2/Users?startIndex=1&count=2").status == 200  # not yet
+    assert api(new_secret).get(f"/api/realms/{realm.pk}/scim/v2/Users").status == 200
 
 
 def test_console_token_reload_after_issuing_shows_it_no_more(tab, admin_user):

@@ -119,8 +119,8 @@ def test_each_realm_gets_its_own_readable_service_account(admin_client):
     admin_client.post(f"/realms/{okta.pk}/connect-okta/", {"action": "rotate", "retire_after_days": "1"})
     assert ServiceAccount.objects.get(realm=okta) == first and ServiceAccount.objects.count() == 3
     names = set(APIToken.objects.values_list("name", flat=True))
-    assert any(n.startswith("Okta · Okta Prod \u2013 Europe (Zürich) · 20") for n in names)
-    assert any(n.startswith("Okta · okta · 20") for n in names)
+    assert any(n.startswith("Okta provisioning · Okta Prod \u2013 Europe (Zürich) · 20") for n in names)
+    assert any(n.startswith("Okta provisioning · okta · 20") for n in names)
 
 
 def test_a_person_named_like_the_service_account_keeps_the_name(admin_client):
