@@ -186,9 +186,9 @@ class ServiceAccountAdmin(admin.ModelAdmin):
     """Service accounts: users of the host's model without password, staff or superuser flags, with API tokens."""
 
     form = ServiceAccountAdminForm
-    list_display = ("username", "description", "is_active", "created_at")
-    list_select_related = ("user",)
-    readonly_fields = ("tokens", "token_list", "created_at")
+    list_display = ("username", "realm", "description", "is_active", "created_at")
+    list_select_related = ("user", "realm")
+    readonly_fields = ("realm", "tokens", "token_list", "created_at")
 
     def get_search_fields(self, request: HttpRequest):
         return (_username_lookup("user"), "description")
@@ -199,7 +199,8 @@ class ServiceAccountAdmin(admin.ModelAdmin):
             return fields
         # The "Issue an API token" action only for those who may issue one (a view-only admin would get a 403).
         can_issue = self.admin_site.get_model_admin(APIToken).has_add_permission(request)
-        return [*fields, "tokens" if can_issue else "token_list", "created_at"]
+        extra = ["realm"] if obj.realm_id else []  # Connect Okta's account of that realm, never shared
+        return [*fields, *extra, "tokens" if can_issue else "token_list", "created_at"]
 
     @admin.display(description="username", ordering="user")
     def username(self, obj: ServiceAccount) -> str:

@@ -152,3 +152,11 @@ def test_creating_the_realm_viewer_role_needs_the_group_permissions(client, real
     form = client.get(f"/realms/{realm.pk}/roles/add/").content.decode()
     assert "No read-only role yet" in form and "create-realm-viewer" not in form
     assert client.post(f"/realms/{realm.pk}/roles/realm-viewer/").status_code == 403
+
+
+def test_the_admin_shows_the_realm_of_a_connect_okta_account(admin_client, realm):
+    admin_client.post(f"/realms/{realm.pk}/connect-okta/")
+    account = ServiceAccount.objects.get(realm=realm)
+    assert "Okta" in admin_client.get("/admin/realms/serviceaccount/").content.decode()
+    page = admin_client.get(f"/admin/realms/serviceaccount/{account.pk}/change/").content.decode()
+    assert re.search(r"field-realm.*?Okta", page, re.S)
