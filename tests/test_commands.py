@@ -212,3 +212,11 @@ def test_create_service_account_is_all_or_nothing(db, monkeypatch):
     with pytest.raises(RuntimeError, match="half-way"):
         run("create_service_account", "okta", "--group", "SCIM", "--json")
     assert not User.objects.exists() and not ServiceAccount.objects.exists() and not APIToken.objects.exists()
+
+
+def test_scim_quickstart_run_again_says_the_earlier_token_still_works(db):
+    assert "earlier token" not in run("scim_quickstart", "--realm", "Okta")
+    assert "1 earlier token of this realm still works" in run("scim_quickstart", "--realm", "okta")
+    out = run("scim_quickstart", "--realm", "OKTA")  # the same realm, in any letter case
+    assert "2 earlier tokens of this realm still work: revoke them" in out
+    assert Realm.objects.count() == 1

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from realms import services, urls_helpers
+from realms.services.setup import realm_tokens
 
 
 class Command(BaseCommand):
@@ -50,3 +51,11 @@ class Command(BaseCommand):
         self.stdout.write("  Unique identifier field for users: userName")
         self.stdout.write("  Authentication mode: HTTP Header")
         self.stdout.write(f"  Authorization (Bearer) token, shown once: {data['token']}")
+        earlier = realm_tokens(result.realm).count() - 1
+        if earlier > 0:
+            tokens = (
+                "1 earlier token of this realm still works"
+                if earlier == 1
+                else f"{earlier} earlier tokens of this realm still work"
+            )
+            self.stdout.write(f"{tokens}: revoke them on the service account's page once Okta uses this one.")
