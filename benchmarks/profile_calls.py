@@ -9,6 +9,12 @@ DRF, the views, the database), one after the other on one connection. For each e
 time per call (interleaved rounds) and the share of the time spent in each layer, from the profile: token
 authentication, DRF's dispatch, URL/header checks, request parsing, SQL (the driver), rendering, the request log,
 Django's middleware and handler. `--dump DIR` writes one .prof per endpoint (snakeviz, or `python -m pstats`).
+
+cProfile inflates small Python functions (each call pays the profiler's hook); a sampling profiler does not.
+`--spy DIR` runs each endpoint for `--seconds` under py-spy (`pip install py-spy`; root, or ptrace allowed) and
+writes DIR/<endpoint>.svg (a flame graph) and DIR/<endpoint>.folded, then prints the wall time of a call split
+into its stages (database round trips, token authentication, the SCIM layer's own Python, DRF, Django): the
+table of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ import io
 import json
 import os
 import pstats
+import shutil
 import statistics
+import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -114,6 +123,17 @@ def seed(users: int) -> dict:
     return {"token": quick.token, "base": base, "ids": ids}
 
 
+def reuse() -> dict:
+    """The realm seeded by a previous run, with a new token (the loop under py-spy)."""
+    from realms.models import Realm, RealmUser
+    from realms.services import scim_quickstart
+
+    quick = scim_quickstart("Profile")
+    realm = Realm.objects.get(pk=quick.realm.pk)
+    ids = [str(pk) for pk in RealmUser.objects.filter(realm=realm).order_by("created_at").values_list("pk", flat=True)]
+    return {"token": quick.token, "base": f"/api/realms/{realm.pk}/scim/v2", "ids": ids[:1000]}
+
+
 def call(app, env) -> tuple[str, bytes]:
     status = {}
 
@@ -155,7 +175,7 @@ def endpoints(ctx: dict, app) -> dict:
 
     def post_user():
         counter["n"] += 1
-        i = 100000 + counter["n"]
+        i = uuid.uuid4().hex[:12]  # new in every run
         body = {
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
             "userName": f"new{i}@example.com",
@@ -170,6 +190,69 @@ def endpoints(ctx: dict, app) -> dict:
         return environ("POST", f"{base}/Users", token, json.dumps(body).encode())
 
     return {"whoami": whoami, "lookup": lookup, "get": get_user, "put": put_user, "post": post_user}
+
+
+# The stages of a call, for py-spy's samples: each sample goes to the first stage one of whose markers appears in
+# its stack (so a query run by token authentication counts as token authentication).
+STAGES: list[tuple[str, tuple[str, ...]]] = [
+    ("connection health check (SELECT 1)", ("close_if_health_check_failed",)),
+    ("token authentication (query + Python)", ("authenticate_token", "check_token_format")),
+    ("BEGIN and COMMIT", ("django/db/transaction.py", "_exec_command", "set_autocommit")),
+    ("the call's own SQL (round trips)", ("realms/sql.py", "realms/queries.py", "psycopg/", "django/db/")),
+    ("body parsing", ("rest_framework/request.py:_parse", "scim/negotiation.py:parse", "check_storable")),
+    ("filter parsing", ("scim/filters/",)),
+    ("body to UserData, diff", ("scim/resources.py", "scim/patch.py", "scim/schemas", "realms/services/")),
+    ("rendering (representation, JSON)", ("scim/views/base.py:represent", "renderers.py", "json/", "selection.py")),
+    ("request log", ("scim/request_log.py", "scim/models.py:record_request")),
+    ("URL, header and size checks", ("check_url_and_headers", "_check_body_size", "_has_body")),
+    ("DRF dispatch (negotiation, permissions, throttle)", ("rest_framework/",)),
+    ("URL resolution", ("django/urls/",)),
+    ("Django handler and middleware", ("django/", "whitenoise/")),
+]
+
+
+def _frame_key(frame: str) -> str:
+    """py-spy's 'function (path/file.py:line)' as 'path/file.py:function', path relative to site-packages or the
+    repository."""
+    if " (" not in frame:
+        return frame
+    function, where = frame.split(" (", 1)
+    path = where.rstrip(")").rsplit(":", 1)[0].split("site-packages/")[-1]
+    path = path.split(str(Path(__file__).resolve().parent.parent) + "/")[-1]
+    return f"{path}:{function}"
+
+
+def stages(folded: Path) -> dict[str, float]:
+    """The share of a call's samples in each stage, from py-spy's raw (folded) output; setup samples left out."""
+    counts: dict[str, int] = {}
+    for line in folded.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        frames = [_frame_key(f) for f in stack.split(";")]
+        if not any("django/core/handlers/wsgi.py" in f for f in frames):
+            continue  # seeding, imports, the loop itself
+        stage = next((name for name, marks in STAGES if any(m in f for f in frames for m in marks)), "other")
+        counts[stage] = counts.get(stage, 0) + int(n)
+    total = sum(counts.values()) or 1
+    return {name: counts[name] / total for name, _ in [*STAGES, ("other", ())] if name in counts}
+
+
+def spy(args: argparse.Namespace, names: list[str], medians: dict[str, float]) -> None:
+    out = Path(args.spy)
+    out.mkdir(parents=True, exist_ok=True)
+    beside = Path(sys.executable).parent / "py-spy"  # installed in the virtualenv, or on PATH
+    py_spy = str(beside) if beside.exists() else shutil.which("py-spy")
+    if py_spy is None:
+        raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
+    for name in names:
+        loop = [sys.executable, __file__, "--loop", name, "--seconds", str(args.seconds), "--users", "0"]
+        for fmt, suffix in (("flamegraph", "svg"), ("raw", "folded")):
+            target = out / f"{name}.{suffix}"
+            command = [py_spy, "record", "--rate", "1000", "--format", fmt, "--output", str(target), "--", *loop]
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shares = stages(out / f"{name}.folded")
+        print(f"== {name}: {medians[name]:.3f} ms per call (median, no profiler); wall time by stage (py-spy)")
+        for stage, share in shares.items():
+            print(f"   {stage:52} {share * medians[name]:6.3f} ms  {share:5.1%}")
 
 
 def layer_of(filename: str) -> str:
@@ -194,11 +277,20 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--dump", help="directory for one .prof file per endpoint")
     parser.add_argument("--only", nargs="*", help="endpoints to run (whoami lookup get put post)")
+    parser.add_argument("--spy", help="directory for py-spy's flame graphs and the wall time by stage")
+    parser.add_argument("--seconds", type=float, default=20, help="with --spy: seconds of calls per endpoint")
+    parser.add_argument("--loop", help=argparse.SUPPRESS)  # one endpoint, in a loop, for py-spy
     args = parser.parse_args()
-    call_command("migrate", verbosity=0)
-    ctx = seed(args.users)
+    if not args.loop:
+        call_command("migrate", verbosity=0)
+    ctx = seed(args.users) if not args.loop else reuse()
     app = get_wsgi_application()
     eps = endpoints(ctx, app)
+    if args.loop:
+        make, stop = eps[args.loop], time.monotonic() + args.seconds
+        while time.monotonic() < stop:
+            call(app, make())
+        return
     if args.only:
         eps = {k: v for k, v in eps.items() if k in args.only}
     for make in eps.values():  # warm up: SQL text built, statements prepared
@@ -220,6 +312,9 @@ def main() -> None:
         ratio = ms / medians["whoami"] if "whoami" in medians else float("nan")
         print(f"{name:10} {ms:9.3f}  {ratio:.2f}")
     print()
+    if args.spy:
+        spy(args, list(eps), medians)
+        return
     for name, make in eps.items():
         profiler = cProfile.Profile()
         envs = [make() for _ in range(args.calls)]
