@@ -57,7 +57,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("request log", ("scim/request_log.py",)),
     ("throttle", ("scim/throttling.py", "rest_framework/throttling.py", "django/core/cache/")),
     ("filter parse/compile", ("scim/filters/",)),
-    ("patch/resources", ("scim/patch.py", "scim/resources.py", "scim/schemas.py", "scim/selection.py")),
+    ("patch/resources", ("scim/patch.py", "scim/resources.py", "scim/schemas/", "scim/selection.py")),
     ("services", ("realms/services/", "realms/sql.py", "realms/queries.py", "realms/aggregates.py")),
     ("render/parse json", ("scim/negotiation.py", "json/", "rest_framework/renderers.py", "rest_framework/parsers.py")),
     ("scim views", ("scim/views/",)),
