@@ -155,7 +155,7 @@ def check_url_and_headers(request: Request, url_kwargs: dict[str, Any]) -> None:
     character, a lone surrogate) in the ids of the path, in the query parameters (names and values) and in the
     headers read: the one check of the URL and headers, before any value from them reaches a query. Bodies are
     checked as they are parsed (scim.negotiation.check_storable); string literals of filters and PATCH paths,
-    which only exist once decoded, where they are decoded (scim.filters.parser)."""
+    which only exist once decoded, where they are decoded (scim.filters.lexer)."""
     for name, value in url_kwargs.items():
         reason = unstorable(value) if isinstance(value, str) else None
         if reason is not None:
