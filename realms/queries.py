@@ -130,17 +130,19 @@ class Read:
     value: Any
     case_insensitive: bool = False
     with_groups: bool = False
+    with_emails: bool = False  # a user's `emails_json` too: what a replacement compares (realms.aggregates)
 
     @property
     def extra(self) -> tuple[str, ...]:
-        return ("groups_json",) if self.with_groups else ()
+        return (("groups_json",) if self.with_groups else ()) + (("emails_json",) if self.with_emails else ())
 
     def width(self) -> int:
         return len(_COLUMNS[self.model]) + len(self.extra)
 
     def sql(self, connection: Any) -> str:
         """The SELECT of the row, two parameters: the realm's id, then the value."""
-        return _select(connection, self.model, self.with_groups) + _where_realm_and(
+        emails = f", {UserEmailsJSON.sql(connection)}" if self.with_emails else ""
+        return _select(connection, self.model, self.with_groups, emails) + _where_realm_and(
             connection, self.model, self.field_name, self.case_insensitive
         )
 

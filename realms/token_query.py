@@ -160,7 +160,7 @@ class TokenQuery:
         if read is not None and connection.vendor != "postgresql":
             read = None
         key = ("token+realm", self.token_model) + (
-            (read.model, read.field_name, read.case_insensitive, read.with_groups) if read else ()
+            (read.model, read.field_name, read.case_insensitive, read.with_groups, read.with_emails) if read else ()
         )
         sql = statement(key, connection, lambda c: self._sql(c, with_realm=True, read=read))
         params = [param(Realm, "pk", realm_pk, connection)]

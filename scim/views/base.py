@@ -310,6 +310,15 @@ def if_match_version(request: HttpRequest, current: int) -> int | None:
     return current
 
 
+def if_match_holds(request: HttpRequest, current: int) -> bool:
+    """Whether a write may go on at version `current`: no If-Match, `*`, or a tag of that version."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return True
+    versions = _versions(header)
+    return versions is None or current in versions
+
+
 def not_modified(request: HttpRequest, current: int) -> bool:
     header = request.headers.get("If-None-Match")
     if header is None:
