@@ -24,6 +24,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from .models import Realm, RealmCounts, ServiceAccount
+from .queries import Read
 from .sql import Columns, fetch, param, statement
 
 
@@ -97,7 +98,7 @@ class TokenQuery:
             Columns(RealmCounts),
         )
 
-    def _sql(self, connection: Any, with_realm: bool) -> str:
+    def _sql(self, connection: Any, with_realm: bool, read: Read | None = None) -> str:
         qn = connection.ops.quote_name
         token_columns, user_columns, realm_columns, counts_columns = self._columns
         token_meta, user_meta = self.token_model._meta, user_columns.model._meta
@@ -119,6 +120,10 @@ class TokenQuery:
                 f" LEFT JOIN {realm} ON {realm_pk} = %s AND {realm}.{qn(Realm._meta.get_field('scim_enabled').column)}"
                 f" LEFT JOIN {counts} ON {counts}.{qn(RealmCounts._meta.get_field('realm').column)} = {realm_pk}"
             )
+        if read is not None:
+            # The call's one row, side by side (NULLs when there is none); its parameters follow the realm's.
+            selected.append("read_row.*")
+            joins += f" LEFT JOIN LATERAL ({read.sql(connection)} LIMIT 1) read_row ON TRUE"
         # Names from _meta, quoted; the key hash and the realm's id are parameters.
         where = f" WHERE {token}.{qn(token_meta.get_field('key_hash').column)} = %s"
         return f"SELECT {', '.join(selected)} FROM {token}{joins}{where}"  # noqa: S608
@@ -142,13 +147,25 @@ class TokenQuery:
         return self._token(rows[0], connection)[0] if rows else None
 
     def with_scim_realm(
-        self, key_hash: str, realm_pk: uuid.UUID, using: str = DEFAULT_DB_ALIAS
+        self, key_hash: str, realm_pk: uuid.UUID, using: str = DEFAULT_DB_ALIAS, read: Read | None = None
     ) -> tuple[Any, Realm | None] | None:
         """The token as by `first`, and the realm `realm_pk` if SCIM is enabled on it (None otherwise), with its
-        counts as `realm.counts_or_none` (also `realm.counts` when it has some); None when there is no token."""
+        counts as `realm.counts_or_none` (also `realm.counts` when it has some); None when there is no token.
+
+        With `read`, on PostgreSQL, the statement also reads that row of the realm, and the realm carries it as
+        `realm.read_with_token`: `(read, instance or None)`. Elsewhere (SQLite: no lateral join, and no round
+        trip to save) the realm carries no such attribute and the caller reads the row itself.
+        """
         connection = connections[using]
-        sql = statement(("token+realm", self.token_model), connection, lambda c: self._sql(c, with_realm=True))
-        params = [param(Realm, "pk", realm_pk, connection), param(self.token_model, "key_hash", key_hash, connection)]
+        if read is not None and connection.vendor != "postgresql":
+            read = None
+        key = ("token+realm", self.token_model) + (
+            (read.model, read.field_name, read.case_insensitive, read.with_groups, read.with_emails) if read else ()
+        )
+        sql = statement(key, connection, lambda c: self._sql(c, with_realm=True, read=read))
+        params = [param(Realm, "pk", realm_pk, connection)]
+        params += read.params(realm_pk, connection) if read is not None else []
+        params.append(param(self.token_model, "key_hash", key_hash, connection))
         rows = fetch(sql, params, using)
         if not rows:
             return None
@@ -156,7 +173,8 @@ class TokenQuery:
         token, start = self._token(row, connection)
         _, _, realm_columns, counts_columns = self._columns
         realm_row = row[start : start + len(realm_columns)]
-        counts_row = row[start + len(realm_columns) :]
+        counts_end = start + len(realm_columns) + len(counts_columns)
+        counts_row = row[start + len(realm_columns) : counts_end]
         if realm_row[realm_columns.pk_index] is None:
             return token, None
         realm = realm_columns.instance(realm_row, connection)
@@ -165,4 +183,6 @@ class TokenQuery:
             counts = counts_columns.instance(counts_row, connection)
             realm.counts = counts  # the reverse one-to-one's cache, as select_related("counts") fills it
         realm.counts_or_none = counts
+        if read is not None:
+            realm.read_with_token = (read, read.instance(row[counts_end : counts_end + read.width()], connection))
         return token, realm

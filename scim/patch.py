@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from realms.services import MembershipChange
@@ -98,7 +99,8 @@ def _compare(actual: Any, op: str, expected: Any) -> bool:
         a, e = actual.lower(), expected.lower()
         return e in a if op == "co" else a.startswith(e) if op == "sw" else a.endswith(e)
     a, e = _as_comparable(actual), _as_comparable(expected)
-    both_numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, e))
+    # A filter's number with a fraction or an exponent is a Decimal (scim.filters.lexer): a number like the rest.
+    both_numbers = all(isinstance(x, int | float | Decimal) and not isinstance(x, bool) for x in (a, e))
     if not both_numbers and not (isinstance(a, str) and isinstance(e, str)):
         return False  # ordering is defined for numbers and strings only
     if op == "gt":

@@ -18,6 +18,7 @@ from .identities import (
     locked_group,
     locked_user,
     replace_user,
+    replace_user_if_unchanged,
     update_group,
 )
 from .setup import (
@@ -52,6 +53,7 @@ __all__ = [
     "locked_group",
     "locked_user",
     "replace_user",
+    "replace_user_if_unchanged",
     "roles",
     "saml_login",
     "scim_permissions",

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -26,7 +26,7 @@ from .. import (
 )
 from ..aggregates import decode_emails
 from ..models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
-from ..sql import save_together
+from ..sql import save_if_version, save_together
 from . import roles
 from .audit import Actor, audit_event
 
@@ -290,6 +290,41 @@ def replace_user(
         ) from None
     if old_active != data.active:
         roles.on_user_active_changed(user, actor)  # the linked console user's roles and sessions, same commit
+    return user
+
+
+def replace_user_if_unchanged(user: RealmUser, data: UserData, actor: Actor) -> RealmUser | None:
+    """`replace_user` without a transaction or a row lock, from a `user` read without one (with its
+    `emails_json`): the write is one statement that happens only if the row still holds the version read (compare
+    and swap, realms.sql.save_if_version). None when it did not happen, and the caller replaces under the row
+    lock (`replace_user`), which decides again from the row as it then is: nothing is lost either way.
+
+    The common case of Okta's profile updates (a PUT of its own representation, modified) goes this way, on
+    PostgreSQL, outside a caller's transaction: three round trips fewer. What needs the lock goes the locked way:
+    a change of `active` (the console user's roles and sessions change in the same transaction), of userName or
+    externalId (their uniqueness), and anything on SQLite (no round trips to save there).
+    """
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql" or not transaction.get_autocommit():
+        return None
+    if getattr(user, "emails_json", None) is None:
+        return None
+    changes = _diff(user.attributes, data.attributes)
+    if not changes and user.active == data.active:
+        return user  # nothing changed: no write, no new version, no audit event
+    if user.active != data.active or data.username.lower() != user.username.lower():
+        return None
+    if data.external_id != user.external_id:
+        return None
+    old_version = user.version
+    old_emails = sorted(_current_emails(user))
+    _apply_user_data(user, data)
+    user.version += 1
+    emails_changed = sorted((e.value, e.type, e.primary) for e in data.emails) != old_emails
+    new_emails = _email_rows(user, data.emails) if emails_changed else []
+    event = audit_event(user.realm_id, actor, AuditEvent.Action.USER_UPDATED, "User", user.pk, user.username, changes)
+    replace_emails = (RealmEmail, "user") if emails_changed else None
+    if not save_if_version(user, old_version, inserts=[*new_emails, event], replace_children=replace_emails):
+        return None  # written meanwhile: the caller replaces under the lock
     return user
 
 

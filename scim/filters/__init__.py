@@ -1,7 +1,9 @@
 """SCIM 2.0 filters and PATCH paths (RFC 7644 §3.4.2.2 and §3.5.2).
 
-Parsing lives in :mod:`scim.filters.parser`; compiling a parsed filter or ``sortBy`` into Django ORM
-expressions in :mod:`scim.filters.compiler`.
+Parsing lives in :mod:`scim.filters.parser` (the grammar and the entry points; the AST in
+:mod:`scim.filters.syntax`, tokens and literals in :mod:`scim.filters.lexer`); compiling a parsed filter or
+``sortBy`` into Django ORM expressions in :mod:`scim.filters.compiler`; which filters can match a resource
+type at all (``/.search`` at the root) in :mod:`scim.filters.scope`.
 """
 
 from scim.filters.compiler import FilterCompileError, compile_filter, compile_sort

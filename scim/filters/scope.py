@@ -16,7 +16,7 @@ The result is the filter with those comparisons folded away: ``False`` when no r
 
 from __future__ import annotations
 
-from scim.filters.parser import And, AttrPath, Compare, Expr, Not, Or, Present, ValuePath
+from scim.filters.syntax import And, AttrPath, Compare, Expr, Not, Or, Present, ValuePath
 from scim.schemas import RESOURCE_TYPES, ResourceType, find_attribute, get_schema
 
 __all__ = ["applies_to", "scope_filter"]

@@ -33,6 +33,7 @@ from ..errors import (
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
+    SCIMError,
     scim_exception_handler,
 )
 from ..filters import Compare, FilterSyntaxError, parse_attr_path, parse_filter
@@ -73,6 +74,9 @@ class SCIMView(APIView):
         return response
 
     def initial(self, request: Request, *args, **kwargs) -> None:
+        # What the call will read, when its URL alone says so: the token's statement reads it too (one round trip
+        # fewer), and it is used only once the token and the permission have been checked.
+        request.scim_read = self.read_with_token(request, kwargs)
         super().initial(request, *args, **kwargs)  # authentication (401), permissions (403)
         self._check_body_size(request)
         realm = getattr(request.successful_authenticator, "realm", None)  # read with the token
@@ -91,6 +95,11 @@ class SCIMView(APIView):
             raise InvalidSyntax("The request body is empty; a JSON object was expected.")
         check_url_and_headers(request, kwargs)
         self.root_url = urls_helpers.scim_root_url(realm.pk, request)
+
+    def read_with_token(self, request: Request, url_kwargs: dict[str, Any]) -> queries.Read | None:
+        """The realm user or group this call will read, if its URL says which before anything is checked; None
+        here (see ResourceMixin)."""
+        return None
 
     def _handles(self, method: str | None) -> bool:
         """Whether this view has a handler for `method` (on a viewset: an action the router mapped it to), as DRF's
@@ -146,7 +155,7 @@ def check_url_and_headers(request: Request, url_kwargs: dict[str, Any]) -> None:
     character, a lone surrogate) in the ids of the path, in the query parameters (names and values) and in the
     headers read: the one check of the URL and headers, before any value from them reaches a query. Bodies are
     checked as they are parsed (scim.negotiation.check_storable); string literals of filters and PATCH paths,
-    which only exist once decoded, where they are decoded (scim.filters.parser)."""
+    which only exist once decoded, where they are decoded (scim.filters.lexer)."""
     for name, value in url_kwargs.items():
         reason = unstorable(value) if isinstance(value, str) else None
         if reason is not None:
@@ -301,6 +310,15 @@ def if_match_version(request: HttpRequest, current: int) -> int | None:
     return current
 
 
+def if_match_holds(request: HttpRequest, current: int) -> bool:
+    """Whether a write may go on at version `current`: no If-Match, `*`, or a tag of that version."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return True
+    versions = _versions(header)
+    return versions is None or current in versions
+
+
 def not_modified(request: HttpRequest, current: int) -> bool:
     header = request.headers.get("If-None-Match")
     if header is None:
@@ -414,13 +432,44 @@ class ResourceMixin:
         representation = self.render(obj, self.location(self.endpoint, obj.pk), related)
         return apply_selection(representation, selection, self.core_urn)
 
+    def read_with_token(self, request: Request, url_kwargs: dict[str, Any]) -> queries.Read | None:
+        """GET /Users/{id} and an IdP's lookup from the first result (`userName eq "…"`: every one Okta makes)
+        read one row that the URL names: realms.queries.Read, read in the token's statement on PostgreSQL. A URL
+        that does not parse reads nothing ahead: the call then refuses it as usual, after authentication."""
+        try:
+            action = getattr(self, "action", None)  # viewsets only
+            if action == "retrieve":
+                pk = uuid.UUID(str(url_kwargs.get(self.lookup_url_kwarg)))
+                return self._read_by_id(pk, self.selection(request).wants(self.related))
+            if action == "list":
+                query = parse_list_query(request.query_params)
+                return self._lookup_read(query, query.selection.wants(self.related)) if query.start_index == 1 else None
+        except (SCIMError, ValueError, TypeError):
+            return None
+        return None
+
+    def _read_by_id(self, pk: uuid.UUID, with_related: bool) -> queries.Read:
+        with_groups = with_related and self.inline_attr is not None
+        return queries.Read(self.model, self.model._meta.pk.name, pk, with_groups=with_groups)
+
+    def _read_ahead(self, read: queries.Read) -> tuple[bool, Any]:
+        """(True, the row or None) when the token's statement read exactly `read`; (False, None) otherwise."""
+        found = getattr(self.realm, "read_with_token", None)
+        if found is None or found[0] != read:
+            return False, None
+        return True, found[1]
+
     def get_object(self, resource_id: str, with_related: bool = False) -> Any:
         try:
             pk = uuid.UUID(resource_id)
         except ValueError:
             pk = None
-        with_groups = with_related and self.inline_attr is not None
-        obj = queries.resource(self.model, self.realm.pk, pk, with_groups=with_groups) if pk else None
+        obj = None
+        if pk is not None:
+            read = self._read_by_id(pk, with_related)
+            read_ahead, obj = self._read_ahead(read)
+            if not read_ahead:
+                obj = queries.resource(self.model, self.realm.pk, pk, with_groups=read.with_groups)
         if obj is None:
             raise NotFound(f"No {self.resource_type.lower()} with id '{resource_id[:80]}' in this realm.")
         return obj
@@ -499,9 +548,18 @@ class ResourceMixin:
             raise InvalidFilter(f"Invalid filter: {exc}.") from None
         return queryset, ordering
 
-    def _lookup(self, query: ListQuery, wanted: bool) -> list[Any] | None:
-        """The page of an IdP's lookup (`userName eq "…"`, `externalId eq "…"`, `displayName eq "…"`) through
-        hand-written SQL; None for any other query (built by the ORM from the compiled filter)."""
+    def _lookup_read(self, query: ListQuery, wanted: bool) -> queries.Read | None:
+        """An IdP's lookup as the read of one row: every lookup attribute is unique in the realm, so its first
+        page holds at most that row."""
+        field = self._lookup_field(query)
+        if field is None:
+            return None
+        field_name, case_insensitive = field
+        with_groups = wanted and self.inline_attr is not None
+        return queries.Read(self.model, field_name, query.filter.value, case_insensitive, with_groups)
+
+    def _lookup_field(self, query: ListQuery) -> tuple[str, bool] | None:
+        """(column, case-insensitively) when the query is an IdP's lookup; None otherwise."""
         expr = query.filter
         if not (
             isinstance(expr, Compare)
@@ -515,7 +573,21 @@ class ResourceMixin:
             and (expr.path.attr or "").lower() in LOOKUP_ATTRIBUTES[self.resource_type]
         ):
             return None
-        field_name, case_insensitive = LOOKUP_ATTRIBUTES[self.resource_type][expr.path.attr.lower()]
+        return LOOKUP_ATTRIBUTES[self.resource_type][expr.path.attr.lower()]
+
+    def _lookup(self, query: ListQuery, wanted: bool) -> list[Any] | None:
+        """The page of an IdP's lookup (`userName eq "…"`, `externalId eq "…"`, `displayName eq "…"`) through
+        hand-written SQL (or read with the token: `read_with_token`); None for any other query (built by the ORM
+        from the compiled filter)."""
+        field = self._lookup_field(query)
+        if field is None:
+            return None
+        if query.start_index == 1:
+            read_ahead, obj = self._read_ahead(self._lookup_read(query, wanted))
+            if read_ahead:
+                return [obj] if obj is not None else []
+        field_name, case_insensitive = field
+        expr = query.filter
         return queries.lookup(
             self.model,
             field_name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -11,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from realms import services
+from realms import queries, services
 from realms.aggregates import UserGroupsJSON, decode_groups
 from realms.models import RealmGroupMembership, RealmUser
 
@@ -19,7 +20,7 @@ from .. import schemas as S
 from ..errors import InvalidValue, PreconditionFailed, Uniqueness
 from ..patch import apply_patch
 from ..resources import USER_EXTENSIONS, normalize_resource, parse_user, render_user, user_data_from_attributes
-from .base import ResourceMixin, SCIMViewSet, if_match_version, with_etag
+from .base import ResourceMixin, SCIMViewSet, if_match_holds, if_match_version, with_etag
 
 
 def raise_identity_error(exc: services.IdentityError):
@@ -102,9 +103,34 @@ class UserViewSet(UserMixin, SCIMViewSet):
         """GET /Users/{id} (RFC 7644 §3.4.1), answering If-None-Match with a 304 (§3.14)."""
         return self.get_one(request, resource_id)
 
-    @transaction.atomic
+    def read_with_token(self, request: Request, url_kwargs: dict[str, Any]) -> queries.Read | None:
+        """A PUT reads its user with the token too (with its emails and groups), to replace it without a lock when
+        nobody writes it meanwhile (`update`)."""
+        if getattr(self, "action", None) != "update":
+            return super().read_with_token(request, url_kwargs)
+        try:
+            pk = uuid.UUID(str(url_kwargs.get(self.lookup_url_kwarg)))
+        except ValueError:
+            return None
+        return queries.Read(RealmUser, "id", pk, with_groups=True, with_emails=True)
+
     def update(self, request: Request, realm_pk, resource_id: str) -> Response:
-        """RFC 7644 §3.5.1: replace. readOnly attributes sent back (id, meta, groups) and password are ignored."""
+        """RFC 7644 §3.5.1: replace. readOnly attributes sent back (id, meta, groups) and password are ignored.
+
+        Okta's profile updates (a GET, then a PUT of the representation modified) are written in one statement
+        when the user read with the token is still the user in the database (realms.services:
+        replace_user_if_unchanged); anything else, and any doubt, is replaced under the row lock."""
+        read = self.read_with_token(request, self.kwargs)
+        read_ahead, user = self._read_ahead(read) if read is not None else (False, None)
+        if read_ahead and user is not None and if_match_holds(request, user.version):
+            data = parse_user(request.data)
+            replaced = services.replace_user_if_unchanged(user, data, self.actor())
+            if replaced is not None:
+                return with_etag(Response(self.represent(replaced)), replaced.version)
+        return self._update_locked(request, resource_id)
+
+    @transaction.atomic
+    def _update_locked(self, request: Request, resource_id: str) -> Response:
         user = self.get_locked(resource_id)
         expected = if_match_version(request, user.version)
         data = parse_user(request.data)

@@ -450,3 +450,39 @@ def test_statements_reused_from_call_to_call_bind_each_call_values(db, counts):
         stored = RealmUser.objects.get(pk=user.pk)
         assert (stored.username, stored.attributes, stored.display_name) == (user.username, {"i": i}, user.display_name)
         assert sorted(stored.emails.values_list("value", "primary")) == sorted((e.value, e.primary) for e in emails)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_replacement_from_a_stale_read_writes_nothing_and_the_locked_one_then_does():
+    """replace_user_if_unchanged writes only if the user still holds the version it was read at; otherwise nothing
+    (no user change, no email, no audit event), and the caller's locked replacement decides again."""
+    from realms import services
+    from scim.resources import parse_user
+
+    db = connection
+    if db.vendor != "postgresql":
+        pytest.skip("compare and swap in one statement: PostgreSQL only")
+    realm = RealmFactory(scim_enabled=True)
+    user = RealmUserFactory(realm=realm, username="ada@example.com")
+    read = queries.Read(RealmUser, "id", user.pk, with_groups=True, with_emails=True)
+    with db.cursor() as cursor:
+        cursor.execute(read.sql(db), read.params(realm.pk, db))
+        stale = read.instance(cursor.fetchone(), db)
+    RealmUser.objects.filter(pk=user.pk).update(version=user.version + 1)  # somebody wrote it meanwhile
+    data = parse_user({"userName": "ada@example.com", "title": "Engineer", "emails": [{"value": "ada@example.com"}]})
+    events = AuditEvent.objects.count()
+    assert services.replace_user_if_unchanged(stale, data, services.Actor()) is None
+    assert AuditEvent.objects.count() == events and not RealmEmail.objects.filter(user=user).exists()
+    assert "title" not in RealmUser.objects.get(pk=user.pk).attributes
+    fresh = services.replace_user(RealmUser.objects.get(pk=user.pk), data, services.Actor())
+    assert fresh.version == user.version + 2 and RealmUser.objects.get(pk=user.pk).attributes["title"] == "Engineer"
+    # Read again (current version): written in one statement.
+    with db.cursor() as cursor:
+        cursor.execute(read.sql(db), read.params(realm.pk, db))
+        current = read.instance(cursor.fetchone(), db)
+    data = parse_user({"userName": "ada@example.com", "title": "CTO", "emails": [{"value": "ada@example.com"}]})
+    written = services.replace_user_if_unchanged(current, data, services.Actor())
+    assert written is not None and written.version == user.version + 3
+    assert RealmUser.objects.get(pk=user.pk).attributes["title"] == "CTO"
+    assert AuditEvent.objects.filter(resource_id=str(user.pk)).count() == 2

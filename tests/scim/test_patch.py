@@ -274,3 +274,24 @@ def test_group_patch_answers_204_unless_the_client_asks_for_attributes(scim, rea
     assert set(body) == {"schemas", "id", "displayName"}
     body = patched("attributes=members")
     assert sorted(m["value"] for m in body["members"]) == everyone
+
+
+@pytest.mark.parametrize(
+    ("value_filter", "expected"),
+    [
+        ("level gt 1.5", ["2.0", "7"]),
+        ("level le 2e0", ["1", "2.0"]),
+        ("level lt 7", ["1", "2.0"]),
+        ("level eq 2.00", ["2.0"]),
+    ],
+)
+def test_a_value_filter_orders_numbers_with_a_fraction_or_an_exponent(value_filter, expected):
+    """`x[n gt 1.5]` compares numbers whatever their JSON form: a filter's 1.5 or 2e0 (decoded exactly, as a
+    Decimal) against an element's 2.0 or 7. Before, any number with a fraction or exponent in the filter never
+    matched an ordering comparison."""
+    from scim.filters import parse_filter
+    from scim.patch import matches
+
+    elements = [{"name": "1", "level": 1}, {"name": "2.0", "level": 2.0}, {"name": "7", "level": 7}]
+    expr = parse_filter(value_filter)
+    assert [e["name"] for e in elements if matches(expr, e)] == expected

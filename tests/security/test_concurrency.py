@@ -189,6 +189,32 @@ def test_parallel_put_and_patch_on_one_user(server):
     assert user.attributes["title"] == final["title"]
 
 
+def test_parallel_puts_each_write_one_version_and_one_audit_event(server):
+    """Okta's profile updates are written without a lock when nobody wrote the user since it was read (compare and
+    swap), under the lock otherwise: 16 PUTs at once, each changing the title, make 16 versions and 16 audit
+    events, none lost or merged, and the user ends with the title of the last event."""
+    from realms.models import AuditEvent
+
+    status, _, created = server.call("POST", "/Users", okta_user("racer@example.com"))
+    assert status == 201
+    titles = [f"title {i}" for i in range(16)]
+
+    def put(title):
+        body = okta_user("racer@example.com") | {"title": title, "emails": [{"value": f"{title}@x.org"}]}
+        return lambda: server.call("PUT", f"/Users/{created['id']}", body)
+
+    results = parallel([put(t) for t in titles])
+    assert all(status == 200 for status, _, _ in results), [s for s, _, _ in results]
+    versions = sorted(int(body["meta"]["version"].strip('W/"')) for _, _, body in results)
+    first = int(created["meta"]["version"].strip('W/"'))
+    assert versions == list(range(first + 1, first + 17))  # each PUT its own version
+    events = list(AuditEvent.objects.filter(resource_id=created["id"], action="user.updated").order_by("id"))
+    assert len(events) == 16
+    user = RealmUser.objects.get(pk=created["id"])
+    assert user.version == first + 16 and user.attributes["title"] == events[-1].changes["title"]["new"]
+    assert [e.value for e in user.emails.all()] == [f"{user.attributes['title']}@x.org"]  # one PUT's emails
+
+
 def test_database_error_in_the_middle_of_a_patch_stores_nothing_and_a_retry_succeeds(server):
     realm_pk = server.root.split("/")[3]
     group = RealmGroupFactory(realm_id=realm_pk, display_name="Before")

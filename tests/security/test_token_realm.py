@@ -61,3 +61,34 @@ def test_quickstart_token_is_restricted_to_its_realm(client, db):
     home = RealmFactory._meta.model.objects.get(pk=data["realm_uuid"])
     assert SCIMClient(client, home, data["token"]).get("/Users").status_code == 200
     assert SCIMClient(client, other, data["token"]).get("/Users").status_code == 404
+
+
+def test_a_refused_call_shows_nothing_of_the_row_its_url_named(client, scim_group):
+    """A GET by id and an IdP's lookup name their row in the URL, and on PostgreSQL the token's own statement reads
+    it (realms.queries.Read). A token that may not see it (restricted to another realm, revoked, without the view
+    permission, or a realm with SCIM off) gets its error and nothing of the row: not its id, not its userName."""
+    from django.contrib.auth.models import Group
+
+    home, other = RealmFactory(name="Home"), RealmFactory(name="Other")
+    off = RealmFactory(name="Off", scim_enabled=False)
+    secrets = {}
+    for realm in (other, off):
+        user = RealmUserFactory(realm=realm, username=f"secret.person@{realm.name.lower()}.example", external_id="00uX")
+        secrets[realm.pk] = (str(user.pk), user.username)
+    account = ServiceAccountFactory(groups=[scim_group])
+    restricted = account_services.issue_token(account, name="home only", realm=home).secret
+    revoked = account_services.issue_token(account, name="revoked")
+    account_services.revoke_token(revoked.token)
+    writer_only = Group.objects.create(name="no view")
+    writer_only.permissions.set(scim_group.permissions.exclude(codename__startswith="view_"))
+    blind = account_services.issue_token(ServiceAccountFactory(groups=[writer_only]), name="blind").secret
+    everywhere = account_services.issue_token(account, name="all realms").secret
+    cases = [(other, restricted, 404), (other, revoked.secret, 401), (other, blind, 403), (off, everywhere, 404)]
+    for realm, secret, status in cases:
+        pk, username = secrets[realm.pk]
+        scim = SCIMClient(client, realm, secret)
+        for path in (f"/Users/{pk}", f'/Users?filter=userName eq "{username}"', '/Users?filter=externalId eq "00uX"'):
+            response = scim.get(path)
+            assert_scim_error(response, status)
+            body = response.content.decode()
+            assert username not in body and "00uX" not in body and (pk not in body or pk in path), (path, body)
