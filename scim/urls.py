@@ -46,4 +46,6 @@ scim_patterns = [
 urlpatterns = [
     path("whoami", WhoAmIView.as_view(), name="whoami"),
     path("realms/<uuid:realm_pk>/scim/", include(scim_patterns)),
+    # The management API and the change feed (realms.api): under the same include, no third one for the host.
+    path("", include("realms.api.urls")),
 ]
