@@ -25,37 +25,39 @@ REQUIRED_APPS = [
     "rest_framework",
     "django_filters",
 ]
-_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
 
 def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def check_settings_dicts(app_configs: Any = None, **kwargs: Any) -> list:
-    from scim.conf import DEFAULTS as SCIM_DEFAULTS
+def check_settings_dict(name: str, defaults: dict[str, Any], app_label: str) -> list:
+    """settings.<name> is a dict of known keys, its integer keys positive integers: <app_label>.E001, W001, E002.
+    The SCIM layer checks its own SCIM dict with it (scim.checks)."""
+    errors: list = []
+    value = getattr(settings, name, {})
+    if not isinstance(value, dict):
+        return [Error(f"settings.{name} must be a dict, not {type(value).__name__}.", id=f"{app_label}.E001")]
+    for key in sorted(set(value) - set(defaults)):
+        errors.append(
+            Warning(
+                f"settings.{name} has an unknown key {key!r}; it is ignored.",
+                hint=f"Known keys: {', '.join(sorted(defaults))}.",
+                id=f"{app_label}.W001",
+            )
+        )
+    for key, default in defaults.items():
+        if key not in value or not isinstance(default, int) or isinstance(default, bool):
+            continue
+        if not _positive_int(value[key]):
+            errors.append(Error(f"settings.{name}[{key!r}] must be a positive integer.", id=f"{app_label}.E002"))
+    return errors
 
+
+def check_settings_dicts(app_configs: Any = None, **kwargs: Any) -> list:
     from .conf import DEFAULTS as REALMS_DEFAULTS
 
-    errors: list = []
-    for name, defaults in (("REALMS", REALMS_DEFAULTS), ("SCIM", SCIM_DEFAULTS)):
-        value = getattr(settings, name, {})
-        if not isinstance(value, dict):
-            errors.append(Error(f"settings.{name} must be a dict, not {type(value).__name__}.", id="realms.E001"))
-            continue
-        for key in sorted(set(value) - set(defaults)):
-            errors.append(
-                Warning(
-                    f"settings.{name} has an unknown key {key!r}; it is ignored.",
-                    hint=f"Known keys: {', '.join(sorted(defaults))}.",
-                    id="realms.W001",
-                )
-            )
-        for key, default in defaults.items():
-            if key not in value or not isinstance(default, int) or isinstance(default, bool):
-                continue
-            if not _positive_int(value[key]):
-                errors.append(Error(f"settings.{name}[{key!r}] must be a positive integer.", id="realms.E002"))
+    errors = check_settings_dict("REALMS", REALMS_DEFAULTS, "realms")
     realms_settings = getattr(settings, "REALMS", {})
     base = realms_settings.get("PUBLIC_BASE_URL", "") if isinstance(realms_settings, dict) else ""
     if base:
@@ -68,15 +70,6 @@ def check_settings_dicts(app_configs: Any = None, **kwargs: Any) -> list:
                     id="realms.E003",
                 )
             )
-    scim_settings = getattr(settings, "SCIM", {})
-    rate = scim_settings.get("RATE_LIMIT", "") if isinstance(scim_settings, dict) else ""
-    if rate is not None and rate != "" and not (isinstance(rate, str) and _RATE.match(rate)):
-        errors.append(
-            Error(
-                f"settings.SCIM['RATE_LIMIT'] must be '<n>/second|minute|hour|day' or None, not {rate!r}.",
-                id="realms.E004",
-            )
-        )
     token_prefix = realms_settings.get("TOKEN_PREFIX") if isinstance(realms_settings, dict) else None
     if token_prefix is not None and not (
         isinstance(token_prefix, str) and re.fullmatch(r"[a-z0-9_]{2,16}", token_prefix)

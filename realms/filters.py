@@ -14,8 +14,6 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from scim.models import SCIMRequestError
-
 from .models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmUser
 from .search import Folded, fold
 
@@ -208,86 +206,6 @@ class AuditEventFilter(django_filters.FilterSet):
             since = RealmUser.objects.filter(pk=resource_id).values_list("created_at", flat=True).first()
             return with_changes_text(qs).filter(involving(resource_id, since))
         return qs.filter(resource_repr__icontains=value)
-
-
-SCIM_STATUSES = [
-    ("4xx", "Any 4xx"),
-    ("5xx", "Any 5xx"),
-    ("400", "400 Bad Request"),
-    ("401", "401 Unauthorized"),
-    ("403", "403 Forbidden"),
-    ("404", "404 Not Found"),
-    ("409", "409 Conflict"),
-    ("412", "412 Precondition Failed"),
-    ("413", "413 Payload Too Large"),
-    ("429", "429 Too Many Requests"),
-    ("500", "500 Server Error"),
-    ("501", "501 Not Implemented"),
-    ("503", "503 Unavailable"),
-]
-# What a path under the SCIM root URL is about (RFC 7644 §3.2's endpoints).
-SCIM_RESOURCES = {
-    "Users": ("/Users",),
-    "Groups": ("/Groups",),
-    "discovery": ("/ServiceProviderConfig", "/ServiceProviderConfigs", "/ResourceTypes", "/Schemas"),
-}
-
-
-def _under(prefixes: tuple[str, ...]) -> Q:
-    condition = Q()
-    for prefix in prefixes:
-        condition |= Q(path=prefix) | Q(path__startswith=f"{prefix}/")
-    return condition
-
-
-class SCIMRequestFilter(django_filters.FilterSet):
-    """The failed SCIM requests of one realm (scim.models.SCIMRequestError), newest first."""
-
-    status = django_filters.ChoiceFilter(
-        choices=SCIM_STATUSES, method="filter_status", empty_label="Any status", label="Status"
-    )
-    method = django_filters.ChoiceFilter(
-        choices=[(m, m) for m in ("GET", "POST", "PUT", "PATCH", "DELETE")], empty_label="Any method", label="Method"
-    )
-    resource = django_filters.ChoiceFilter(
-        choices=[("Users", "Users"), ("Groups", "Groups"), ("discovery", "Discovery"), ("other", "Other paths")],
-        method="filter_resource",
-        empty_label="Any resource",
-        label="Resource",
-    )
-    scim = django_filters.ChoiceFilter(
-        choices=[("off", "SCIM was off"), ("on", "SCIM was on")],
-        method="filter_scim",
-        empty_label="SCIM on or off",
-        label="Realm's SCIM",
-    )
-    since = django_filters.DateTimeFilter(
-        field_name="created_at", lookup_expr="gte", widget=DATETIME_WIDGET, label="From"
-    )
-    until = django_filters.DateTimeFilter(
-        field_name="created_at", lookup_expr="lt", widget=DATETIME_WIDGET, label="Until"
-    )
-
-    class Meta:
-        model = SCIMRequestError
-        fields: list[str] = []
-
-    def filter_status(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        if value in {"4xx", "5xx"}:
-            low = int(value[0]) * 100
-            return qs.filter(status__gte=low, status__lt=low + 100)
-        return qs.filter(status=int(value))
-
-    def filter_resource(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        if value == "other":
-            known = Q()
-            for prefixes in SCIM_RESOURCES.values():
-                known |= _under(prefixes)
-            return qs.exclude(known)
-        return qs.filter(_under(SCIM_RESOURCES[value]))
-
-    def filter_scim(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs.filter(scim_enabled=(value == "on"))
 
 
 def search_users(qs: QuerySet, value: str) -> QuerySet:

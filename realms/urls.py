@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views, views_accounts, views_activity, views_okta, views_roles, views_saml
+from . import extensions, views, views_accounts, views_activity, views_okta, views_roles, views_saml
 
 app_name = "realms"
 
@@ -11,7 +11,6 @@ urlpatterns = [
     path("<uuid:pk>/", views.RealmDetailView.as_view(), name="detail"),
     path("<uuid:pk>/update/", views.RealmUpdateView.as_view(), name="update"),
     path("<uuid:pk>/connect-okta/", views_okta.ConnectOktaView.as_view(), name="connect_okta"),
-    path("<uuid:pk>/scim-requests/", views.SCIMRequestListView.as_view(), name="scim_requests"),
     path("<uuid:pk>/users/", views.RealmUserListView.as_view(), name="users"),
     path("<uuid:pk>/users/<uuid:user_pk>/", views.RealmUserDetailView.as_view(), name="user"),
     path("<uuid:pk>/groups/", views.RealmGroupListView.as_view(), name="groups"),
@@ -42,3 +41,6 @@ urlpatterns = [
         name="role_mapping_delete",
     ),
 ]
+
+# Pages other apps add under a realm (realms.extensions): the SCIM requests page (realms:scim_requests) from scim.
+urlpatterns += [path("<uuid:pk>/", include(extensions.realm_urlpatterns()))]

@@ -19,16 +19,12 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
-from scim.conf import app_settings as scim_settings
-from scim.models import RealmSCIMStatus, SCIMRequestError
-
-from . import access, saml, shown_once, urls_helpers, views_okta
-from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter, SCIMRequestFilter, folded_ordering
+from . import access, extensions, saml, shown_once, urls_helpers, views_okta
+from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter, folded_ordering
 from .forms import RealmForm
 from .mixins import ConsoleMixin
 from .models import AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser, ServiceAccount
@@ -134,10 +130,6 @@ class RealmUpdateView(RealmConsoleMixin, UpdateView):
         ]
 
 
-SCIM_ERROR_WINDOW = datetime.timedelta(hours=24)
-SCIM_ERRORS_SHOWN = 5
-
-
 class RealmDetailView(RealmConsoleMixin, DetailView):
     permission_required = "realms.view_realm"
     template_name = "realms/realm_detail.html"
@@ -164,7 +156,6 @@ class RealmDetailView(RealmConsoleMixin, DetailView):
         context["okta_issued"] = self.okta_issued
         context["okta_missing_permissions"] = views_okta.missing_connect_permissions(request.user, realm)
         context["may_view_tokens"] = access.may_view(request.user, access.API_TOKENS)
-        context["may_view_request_log"] = access.may_view(request.user, access.SCIM_REQUEST_LOG)
         tokens = list(realm_tokens(realm)[:6])
         context["okta_has_tokens"] = bool(tokens)
         context["okta_tokens"], context["okta_more_tokens"] = tokens[:5], len(tokens) > 5
@@ -179,55 +170,13 @@ class RealmDetailView(RealmConsoleMixin, DetailView):
             users=Count("pk"), active=Count("pk", filter=Q(active=True))
         )
         context["counts"]["groups"] = RealmGroup.objects.filter(realm=realm).count()
-        context.update(scim_request_status(realm, with_errors=context["may_view_request_log"]))
+        # What other apps show here (realms.extensions): the SCIM request log's status, from scim.console.
+        context["realm_panels"], panel_context = extensions.realm_panels(request, realm)
+        context.update(panel_context)
         return context
 
     def get_breadcrumbs(self):
         return [("Realms", reverse("realms:list")), (self.object.name, None)]
-
-
-def scim_request_status(realm: Realm, *, with_errors: bool = True) -> dict:
-    """The realm's last SCIM request, its last successful one, how many failed in the last 24 hours, and (for who
-    may read the request log, `with_errors`) the latest of them (the request log that scim.request_log keeps).
-
-    A realm whose SCIM is off while its token is still used (Okta still calling, answered 404) is counted apart:
-    the realm's page warns about it."""
-    since = timezone.now() - SCIM_ERROR_WINDOW
-    errors = SCIMRequestError.objects.filter(realm=realm, created_at__gte=since)
-    status = {
-        "scim_status": RealmSCIMStatus.objects.filter(realm=realm).first(),
-        "scim_errors_24h": errors.count(),
-        "scim_errors_24h_query": urlencode({"since": timezone.localtime(since).strftime("%Y-%m-%dT%H:%M")}),
-        "scim_recent_errors": list(errors.order_by("-created_at", "-id")[:SCIM_ERRORS_SHOWN]) if with_errors else [],
-        "scim_off_calls": None,
-    }
-    if not realm.scim_enabled and status["scim_errors_24h"]:
-        off = errors.filter(scim_enabled=False).order_by("-created_at", "-id")
-        latest = off.first()
-        if latest is not None:
-            status["scim_off_calls"] = {"count": off.count(), "latest": latest}
-    return status
-
-
-class SCIMRequestListView(FilteredListMixin, RealmChildMixin, ListView):
-    """Every SCIM request to the realm that failed, for the whole retention period: what Okta's failed
-    provisioning tasks could not say (the error detail and scimType this server answered, who called, when)."""
-
-    permission_required = access.SCIM_REQUEST_LOG
-    template_name = "realms/scim_requests.html"
-    paginate_by = 50
-
-    def get_queryset(self):
-        queryset = SCIMRequestError.objects.filter(realm=self.realm).order_by("-created_at", "-id")
-        return self.filtered(SCIMRequestFilter(self.request.GET or None, queryset=queryset))
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["retention_days"] = scim_settings.REQUEST_ERROR_RETENTION_DAYS
-        return context
-
-    def get_breadcrumbs(self):
-        return [*self.realm_breadcrumbs(), ("SCIM requests", None)]
 
 
 class RealmUserListView(FilteredListMixin, RealmChildMixin, ListView):

@@ -24,10 +24,12 @@ def test_default_settings_pass():
     ("setting", "value", "check_id"),
     [
         ("REALMS", ["not", "a", "dict"], "realms.E001"),
-        ("SCIM", {"MAX_COUNT": 0}, "realms.E002"),
-        ("SCIM", {"DEFAULT_COUNT": "100"}, "realms.E002"),
+        ("SCIM", {"MAX_COUNT": 0}, "scim.E002"),
+        ("SCIM", {"DEFAULT_COUNT": "100"}, "scim.E002"),
         ("REALMS", {"PUBLIC_BASE_URL": "console.example.com"}, "realms.E003"),
-        ("SCIM", {"RATE_LIMIT": "lots"}, "realms.E004"),
+        ("SCIM", {"RATE_LIMIT": "lots"}, "scim.E003"),
+        ("SCIM", "not a dict", "scim.E001"),
+        ("REALMS", {"SAML_REQUEST_LIFETIME": 0}, "realms.E002"),
         ("REALMS", {"TOKEN_PREFIX": "Bad Prefix"}, "realms.E005"),
     ],
 )
@@ -40,7 +42,7 @@ def test_wrong_settings_are_named(settings, setting, value, check_id):
 def test_unknown_key_is_a_warning(settings, capsys):
     settings.SCIM = {"MAX_COUNTS": 10}
     call_command("check")  # a warning does not fail the check
-    assert "realms.W001" in capsys.readouterr().err
+    assert "scim.W001" in capsys.readouterr().err
 
 
 def test_missing_apps_are_named(settings):
