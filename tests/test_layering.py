@@ -37,7 +37,13 @@ def test_no_module_of_realms_imports_scim():
 
 def test_the_check_finds_an_import_of_scim():
     # The test above would pass on anything if the import finder missed the forms it must catch.
-    source = "import scim.models\nfrom scim.conf import app_settings\nfrom . import scim_helpers\ndef f():\n    import scim\n"
+    source = (
+        "import scim.models\n"
+        "from scim.conf import app_settings\n"
+        "from . import scim_helpers\n"
+        "def f():\n"
+        "    import scim\n"
+    )
     assert imported_modules(source) >= {"scim.models", "scim.conf", "scim"}
     assert "scim_helpers" not in imported_modules(source)
 
