@@ -202,7 +202,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("body parsing", ("rest_framework/request.py:_parse", "scim/negotiation.py:parse", "check_storable")),
     ("filter parsing", ("scim/filters/",)),
     ("body to UserData, diff", ("scim/resources.py", "scim/patch.py", "scim/schemas", "realms/services/")),
-    ("rendering (representation, JSON)", ("scim/views/base.py:represent", "renderers.py", "json/", "selection.py")),
+    ("rendering (representation, JSON)", ("scim/views/reads.py:represent", "renderers.py", "json/", "selection.py")),
     ("request log", ("scim/request_log.py", "scim/models.py:record_request")),
     ("URL, header and size checks", ("check_url_and_headers", "_check_body_size", "_has_body")),
     ("DRF dispatch (negotiation, permissions, throttle)", ("rest_framework/",)),

@@ -29,7 +29,7 @@ class SCIMTokenAuthentication(APITokenAuthentication):
         realm_pk = (getattr(request, "parser_context", None) or {}).get("kwargs", {}).get("realm_pk")
         if not isinstance(realm_pk, uuid.UUID):
             return super().load_token(request, key_hash)
-        # The row the view will read, when its URL says which (scim.views.base: read_with_token).
+        # The row the view will read, when its URL says which (scim.views.reads: read_with_token).
         found = TOKEN_BY_HASH.with_scim_realm(key_hash, realm_pk, read=getattr(request, "scim_read", None))
         if found is None:
             return None

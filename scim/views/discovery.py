@@ -16,8 +16,10 @@ from rest_framework.response import Response
 from .. import schemas as S
 from ..conf import app_settings
 from ..errors import NotFound, NotImplementedSCIM, SCIMError
-from .base import ResourceMixin, SCIMView, SCIMViewSet, list_response
+from .base import SCIMView, SCIMViewSet
 from .groups import GroupViewSet
+from .parsing import list_response
+from .reads import ResourceMixin
 from .users import UserViewSet
 
 

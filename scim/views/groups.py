@@ -17,7 +17,10 @@ from realms.models import RealmGroup, RealmGroupMembership
 from .. import schemas as S
 from ..patch import apply_patch
 from ..resources import GROUP_EXTENSIONS, group_data_from_attributes, normalize_resource, parse_group, render_group
-from .base import ResourceMixin, SCIMViewSet, asks_for_attributes, if_match_version, with_etag
+from .base import SCIMViewSet
+from .etags import if_match_version, with_etag
+from .parsing import asks_for_attributes
+from .reads import ResourceMixin
 from .users import raise_identity_error
 
 

@@ -30,8 +30,10 @@ from ..errors import InvalidSyntax
 from ..filters import to_string
 from ..filters.scope import applies_to, scope_filter
 from ..permissions import SCIMPermission
-from .base import ResourceMixin, SCIMView, list_response, parse_list_query
+from .base import SCIMView
 from .groups import GroupViewSet
+from .parsing import list_response, parse_list_query
+from .reads import ResourceMixin
 from .users import UserViewSet
 
 # The types of a root search, in the order of its results.

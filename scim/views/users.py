@@ -20,7 +20,9 @@ from .. import schemas as S
 from ..errors import InvalidValue, PreconditionFailed, Uniqueness
 from ..patch import apply_patch
 from ..resources import USER_EXTENSIONS, normalize_resource, parse_user, render_user, user_data_from_attributes
-from .base import ResourceMixin, SCIMViewSet, if_match_holds, if_match_version, with_etag
+from .base import SCIMViewSet
+from .etags import if_match_holds, if_match_version, with_etag
+from .reads import ResourceMixin
 
 
 def raise_identity_error(exc: services.IdentityError):

@@ -40,8 +40,9 @@ from realms.models import (
 from realms.services import accounts as account_services
 from realms.services import locked_user
 from realms.sql import Columns, convert, fetch, save_together, table_fields
-from scim.views.base import LOOKUP_ATTRIBUTES, parse_list_query
 from scim.views.groups import GroupViewSet
+from scim.views.parsing import parse_list_query
+from scim.views.reads import LOOKUP_ATTRIBUTES
 from scim.views.users import UserViewSet
 
 from ..factories import (

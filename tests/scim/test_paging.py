@@ -1,5 +1,5 @@
 """Paging an unfiltered list (Okta's import): every page is right, whether it skips rows or starts where a page
-it remembers ended (scim/views/base.py _PAGE_STARTS), before and after users come and go, ties in creation time
+it remembers ended (scim/views/paging.py _PAGE_STARTS), before and after users come and go, ties in creation time
 included."""
 
 from __future__ import annotations
