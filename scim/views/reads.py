@@ -82,7 +82,7 @@ class ResourceMixin:
                 pk = uuid.UUID(str(url_kwargs.get(self.lookup_url_kwarg)))
                 return self._read_by_id(pk, self.selection(request).wants(self.related))
             if action == "list":
-                query = parse_list_query(request.query_params)
+                query = self.list_query(request.query_params)
                 return self._lookup_read(query, query.selection.wants(self.related)) if query.start_index == 1 else None
         except (SCIMError, ValueError, TypeError):
             return None
@@ -129,12 +129,29 @@ class ResourceMixin:
             raise NotFound(f"No {self.resource_type.lower()} with id '{resource_id[:80]}' in this realm.")
         return obj
 
+    def list_query(self, params: Any) -> ListQuery:
+        """`params` parsed (parse_list_query), once per call: a lookup's filter is parsed before authentication, to
+        read its row with the token (read_with_token), and its page is served from the same parse. A view instance
+        serves one request, so what it keeps is that request's."""
+        cached = getattr(self, "_list_query", None)
+        if cached is not None and cached[0] is params:
+            return cached[1]
+        query = parse_list_query(params)
+        self._list_query = (params, query)
+        return query
+
     def selection(self, request: Request) -> Selection:
+        """The attributes the call asks for (RFC 7644 §3.4.2.5), parsed once per call."""
+        cached = getattr(self, "_selection", None)
+        if cached is not None and cached[0] is request:
+            return cached[1]
         params = {k: v for k, v in request.query_params.items() if "attributes" in k.lower()}
-        return parse_list_query(params).selection
+        selection = parse_list_query(params).selection
+        self._selection = (request, selection)
+        return selection
 
     def search(self, params: dict[str, Any]) -> Response:
-        query = parse_list_query(params)
+        query = self.list_query(params)
         wanted = query.selection.wants(self.related)
         objects = self._lookup(query, wanted)
         queryset = None
