@@ -80,6 +80,21 @@ def decode_permission_names(text: str | None) -> frozenset[str]:
     return frozenset(json.loads(text)) if text else frozenset()
 
 
+def realm_counts_read(realm: Realm) -> tuple[bool, RealmCounts | None]:
+    """(True, the realm's RealmCounts or None when it has none) when `realm` was read with a token
+    (TokenQuery.with_scim_realm), built from the row on first use; (False, None) for a realm read otherwise."""
+    read = getattr(realm, "counts_row_with_token", None)
+    if read is None:
+        return False, None
+    if not hasattr(realm, "counts_or_none"):
+        counts_columns, row, connection = read
+        counts = counts_columns.instance(row, connection) if row[counts_columns.pk_index] is not None else None
+        if counts is not None:
+            realm.counts = counts  # the reverse one-to-one's cache, as select_related("counts") fills it
+        realm.counts_or_none = counts
+    return True, realm.counts_or_none
+
+
 class TokenQuery:
     """Reads tokens of `token_model` by the SHA-256 of their secret (`key_hash`, unique)."""
 
@@ -150,7 +165,7 @@ class TokenQuery:
         self, key_hash: str, realm_pk: uuid.UUID, using: str = DEFAULT_DB_ALIAS, read: Read | None = None
     ) -> tuple[Any, Realm | None] | None:
         """The token as by `first`, and the realm `realm_pk` if SCIM is enabled on it (None otherwise), with its
-        counts as `realm.counts_or_none` (also `realm.counts` when it has some); None when there is no token.
+        counts (`realm_counts_read(realm)`); None when there is no token.
 
         With `read`, on PostgreSQL, the statement also reads that row of the realm, and the realm carries it as
         `realm.read_with_token`: `(read, instance or None)`. Elsewhere (SQLite: no lateral join, and no round
@@ -178,11 +193,8 @@ class TokenQuery:
         if realm_row[realm_columns.pk_index] is None:
             return token, None
         realm = realm_columns.instance(realm_row, connection)
-        counts = None
-        if counts_row[counts_columns.pk_index] is not None:
-            counts = counts_columns.instance(counts_row, connection)
-            realm.counts = counts  # the reverse one-to-one's cache, as select_related("counts") fills it
-        realm.counts_or_none = counts
+        # The counts only serve list pages: built from their columns when first asked for (realm_counts_read).
+        realm.counts_row_with_token = (counts_columns, counts_row, connection)
         if read is not None:
             realm.read_with_token = (read, read.instance(row[counts_end : counts_end + read.width()], connection))
         return token, realm

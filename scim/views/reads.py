@@ -11,7 +11,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from realms import queries
+from realms import queries, token_query
 
 from ..errors import InvalidFilter, InvalidValue, NotFound, SCIMError
 from ..filters import Compare
@@ -178,8 +178,9 @@ class ResourceMixin:
 
     def realm_counts(self) -> Any | None:
         """The realm's RealmCounts, read with the realm; None when no user or group was ever created in it."""
-        if hasattr(self.realm, "counts_or_none"):  # read with the token (realms/token_query.py)
-            return self.realm.counts_or_none
+        read_with_token, counts = token_query.realm_counts_read(self.realm)
+        if read_with_token:
+            return counts
         try:
             return self.realm.counts
         except ObjectDoesNotExist:

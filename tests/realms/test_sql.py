@@ -40,6 +40,7 @@ from realms.models import (
 from realms.services import accounts as account_services
 from realms.services import locked_user
 from realms.sql import Columns, convert, fetch, save_together, table_fields
+from realms.token_query import realm_counts_read
 from scim.views.groups import GroupViewSet
 from scim.views.parsing import parse_list_query
 from scim.views.reads import LOOKUP_ATTRIBUTES
@@ -180,7 +181,8 @@ def test_a_token_and_a_scim_realm_are_read_in_one_query_each_found_or_not(db, dj
     with django_assert_num_queries(1):
         token, found = query.with_scim_realm(issued.token.key_hash, realm.pk)
         assert token.user.pk == issued.token.user_id
-        assert found.counts_or_none.users == 1 and found.counts.users == 1  # read with the realm
+        read_with_token, counts = realm_counts_read(found)  # read with the realm, built when asked for
+        assert read_with_token and counts.users == 1 and found.counts.users == 1
     orm = Realm.objects.defer("idp_metadata").select_related("counts").get(pk=realm.pk)
     assert found.get_deferred_fields() == {"idp_metadata"}  # kilobytes of XML SCIM never needs
     assert _fields(found) == _fields(orm)
@@ -190,7 +192,8 @@ def test_a_token_and_a_scim_realm_are_read_in_one_query_each_found_or_not(db, dj
     assert query.with_scim_realm("0" * 64, realm.pk) is None  # no token: nothing, whatever the realm
     empty = RealmFactory(scim_enabled=True)
     token, found = query.with_scim_realm(issued.token.key_hash, empty.pk)
-    assert found.pk == empty.pk and found.counts_or_none is None  # no user or group ever: no counts row
+    assert found.pk == empty.pk and realm_counts_read(found) == (True, None)  # no user or group ever: no counts row
+    assert realm_counts_read(Realm.objects.get(pk=empty.pk)) == (False, None)  # not read with a token
 
 
 @pytest.mark.django_db
