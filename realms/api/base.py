@@ -10,6 +10,7 @@ from django.db.models import QuerySet, Value
 from django.db.models.functions import Lower
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException, NotFound
@@ -39,6 +40,40 @@ class Pagination(PageNumberPagination):
     max_page_size = 1000
 
 
+PATH_PARAMETERS = {
+    "ref": OpenApiParameter(
+        "ref", str, OpenApiParameter.PATH, description="The realm's uuid, or its name (any letter case)."
+    ),
+    "account": OpenApiParameter(
+        "account", str, OpenApiParameter.PATH, description="The service account's username (or its id)."
+    ),
+}
+
+
+class ManagementSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, completed by the view's `openapi` dict ({action: {"description",
+    "responses", "request"}}) rather than by @extend_schema, whose method decorators fall back on the host's
+    DEFAULT_SCHEMA_CLASS."""
+
+    def _overrides(self) -> dict[str, Any]:
+        action = getattr(self.view, "action", None) or self.method.lower()
+        return getattr(self.view, "openapi", {}).get(action, {})
+
+    def get_override_parameters(self) -> list:
+        found = [p for name, p in PATH_PARAMETERS.items() if f"{{{name}}}" in self.path]
+        return [*super().get_override_parameters(), *found]
+
+    def get_description(self) -> str:
+        return self._overrides().get("description") or super().get_description()
+
+    def get_request_serializer(self) -> Any:
+        overrides = self._overrides()
+        return overrides["request"] if "request" in overrides else super().get_request_serializer()
+
+    def get_response_serializers(self) -> Any:
+        return self._overrides().get("responses") or super().get_response_serializers()
+
+
 class ManagementAPIMixin:
     """The management API's own settings. `permission_model` ("app_label.model") names the model whose Django
     permission each method needs (view, add, change, delete)."""
@@ -51,7 +86,8 @@ class ManagementAPIMixin:
     pagination_class = Pagination
     filter_backends = [DjangoFilterBackend]
     versioning_class = None
-    schema = AutoSchema()
+    schema = ManagementSchema()
+    openapi: dict[str, dict[str, Any]] = {}
     permission_model = ""
 
     def get_exception_handler(self):

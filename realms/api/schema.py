@@ -26,7 +26,6 @@ SETTINGS = {
         "permission of its method (docs/api.md)."
     ),
     "VERSION": "1",
-    "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import django_filters
 from django.db import IntegrityError, transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -21,10 +20,6 @@ from .base import Conflict, ManagementAPIMixin, as_uuid, find_realm, get_realm, 
 from .permissions import check_may_grant, group_permissions, refuse_realm_restricted
 from .serializers import RealmSerializer, RoleMappingSerializer
 
-REALM_REF = OpenApiParameter(
-    "ref", str, OpenApiParameter.PATH, description="The realm's uuid, or its name (any letter case)."
-)
-
 
 class RealmFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains", help_text="Realms whose name contains this text.")
@@ -34,19 +29,17 @@ class RealmFilter(django_filters.FilterSet):
         fields = ["name", "scim_enabled", "enabled_for_login"]
 
 
-@extend_schema_view(
-    retrieve=extend_schema(parameters=[REALM_REF]),
-    update=extend_schema(
-        parameters=[REALM_REF],
-        description="Update the realm, or create it when `ref` is a name no realm holds (201). Fields left out "
-        "keep their value (their default on creation). Needs realms.change_realm, and realms.add_realm to create.",
-        responses={200: RealmSerializer, 201: RealmSerializer},
-    ),
-    partial_update=extend_schema(parameters=[REALM_REF]),
-    destroy=extend_schema(parameters=[REALM_REF]),
-)
 class RealmViewSet(ManagementAPIMixin, viewsets.ModelViewSet):
     """Realms: name, SCIM switch and SAML settings, and the URLs to give the IdP."""
+
+    openapi = {
+        "update": {
+            "description": "Update the realm, or create it when `ref` is a name no realm holds (201). Fields left "
+            "out keep their value (their default on creation). Needs realms.change_realm, and realms.add_realm to "
+            "create.",
+            "responses": {200: RealmSerializer, 201: RealmSerializer},
+        },
+    }
 
     serializer_class = RealmSerializer
     permission_model = "realms.realm"
@@ -130,21 +123,6 @@ class RoleMappingFilter(django_filters.FilterSet):
         fields = ["realm_group", "role"]
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=[REALM_REF]),
-    create=extend_schema(
-        parameters=[REALM_REF],
-        description="Map a realm group to a console role (201), or return the mapping that exists (200). The "
-        "caller must hold every permission of the role (or be a superuser): whoever the IdP puts in the group "
-        "gets it.",
-        responses={200: RoleMappingSerializer, 201: RoleMappingSerializer},
-    ),
-    retrieve=extend_schema(parameters=[REALM_REF]),
-    destroy=extend_schema(
-        parameters=[REALM_REF],
-        description="Remove the mapping: the role leaves, now, the members who hold it through no other mapping.",
-    ),
-)
 class RoleMappingViewSet(
     ManagementAPIMixin,
     mixins.ListModelMixin,
@@ -154,6 +132,19 @@ class RoleMappingViewSet(
     viewsets.GenericViewSet,
 ):
     """A realm's role mappings: members of a realm group hold a console role (a Django group) while active."""
+
+    openapi = {
+        "create": {
+            "description": "Map a realm group to a console role (201), or return the mapping that exists (200). "
+            "The caller must hold every permission of the role (or be a superuser): whoever the IdP puts in the "
+            "group gets it.",
+            "responses": {200: RoleMappingSerializer, 201: RoleMappingSerializer},
+        },
+        "destroy": {
+            "description": "Remove the mapping: the role leaves, now, the members who hold it through no other "
+            "mapping.",
+        },
+    }
 
     serializer_class = RoleMappingSerializer
     permission_model = "realms.realmgrouprolemapping"

@@ -12,7 +12,6 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -25,10 +24,6 @@ from ..services import accounts as services
 from .base import Conflict, ManagementAPIMixin, find_realm
 from .permissions import check_may_grant, check_may_grant_account, group_permissions, refuse_realm_restricted
 from .serializers import IssuedTokenSerializer, ServiceAccountSerializer, TokenSerializer
-
-ACCOUNT_REF = OpenApiParameter(
-    "account", str, OpenApiParameter.PATH, description="The service account's username (or its id)."
-)
 
 
 def find_account(ref: str) -> ServiceAccount | None:
@@ -70,17 +65,6 @@ class ServiceAccountFilter(django_filters.FilterSet):
         fields = ["is_active", "realm"]
 
 
-@extend_schema_view(
-    retrieve=extend_schema(parameters=[ACCOUNT_REF]),
-    update=extend_schema(
-        parameters=[ACCOUNT_REF],
-        description="Update the account, or create it with this username (201). Fields left out keep their value. "
-        "Needs realms.change_serviceaccount, and realms.add_serviceaccount to create.",
-        responses={200: ServiceAccountSerializer, 201: ServiceAccountSerializer},
-    ),
-    partial_update=extend_schema(parameters=[ACCOUNT_REF]),
-    deactivate=extend_schema(parameters=[ACCOUNT_REF], request=None),
-)
 class ServiceAccountViewSet(
     AccountsMixin,
     mixins.ListModelMixin,
@@ -91,6 +75,15 @@ class ServiceAccountViewSet(
 ):
     """Service accounts: users that authenticate with API tokens only, never staff. Groups given must hold only
     permissions the caller holds."""
+
+    openapi = {
+        "update": {
+            "description": "Update the account, or create it with this username (201). Fields left out keep their "
+            "value. Needs realms.change_serviceaccount, and realms.add_serviceaccount to create.",
+            "responses": {200: ServiceAccountSerializer, 201: ServiceAccountSerializer},
+        },
+        "deactivate": {"request": None},
+    }
 
     serializer_class = ServiceAccountSerializer
     permission_model = "realms.serviceaccount"
@@ -197,16 +190,6 @@ class TokenFilter(django_filters.FilterSet):
         fields = ["realm"]
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=[ACCOUNT_REF]),
-    create=extend_schema(parameters=[ACCOUNT_REF], responses={201: IssuedTokenSerializer}),
-    retrieve=extend_schema(parameters=[ACCOUNT_REF]),
-    destroy=extend_schema(
-        parameters=[ACCOUNT_REF],
-        description="Revoke the token (it stays listed, status revoked): its next call is refused (401). Needs "
-        "realms.change_apitoken, as in the console.",
-    ),
-)
 class TokenViewSet(
     AccountsMixin,
     mixins.ListModelMixin,
@@ -216,6 +199,17 @@ class TokenViewSet(
     viewsets.GenericViewSet,
 ):
     """A service account's API tokens, without their secrets."""
+
+    openapi = {
+        "create": {
+            "description": "Issue a token: its secret is in this response's `token`, and never shown again.",
+            "responses": {201: IssuedTokenSerializer},
+        },
+        "destroy": {
+            "description": "Revoke the token (it stays listed, status revoked): its next call is refused (401). "
+            "Needs realms.change_apitoken, as in the console.",
+        },
+    }
 
     serializer_class = TokenSerializer
     permission_model = "realms.apitoken"
