@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException, NotFound
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -83,6 +84,8 @@ class ManagementAPIMixin:
     permission_classes = [ModelPermission]
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
+    content_negotiation_class = DefaultContentNegotiation
+    throttle_classes: list = []  # a configuration tool's bursts are expected; revoke a token that misbehaves
     pagination_class = Pagination
     filter_backends = [DjangoFilterBackend]
     versioning_class = None
