@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from drf_spectacular.openapi import AutoSchema
 from openapi_spec_validator import validate
 
 from realms.models import RealmGroupRoleMapping
@@ -77,3 +78,21 @@ def test_every_documented_path_answers(schema, client, superuser):
         assert documented <= allow, (template, documented - allow)
         if "get" in operations:
             assert client.get(path).status_code == 200, template
+
+
+def test_every_view_of_the_api_is_documented(schema):
+    """A view of realms.api without drf-spectacular's AutoSchema would be left out of the document silently."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+    from rest_framework.views import APIView
+
+    views, pending = set(), list(get_resolver().url_patterns)
+    while pending:
+        entry = pending.pop()
+        if isinstance(entry, URLResolver):
+            pending.extend(entry.url_patterns)
+        elif isinstance(entry, URLPattern):
+            view = getattr(entry.callback, "cls", None)
+            if isinstance(view, type) and issubclass(view, APIView) and view.__module__.startswith("realms.api."):
+                views.add(view)
+    missing = sorted(v.__name__ for v in views if v.schema is not None and not isinstance(v.schema, AutoSchema))
+    assert missing == [], "set `schema = drf_spectacular.openapi.AutoSchema()` (or realms.api.base.ManagementSchema)"
