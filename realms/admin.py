@@ -239,17 +239,13 @@ class ServiceAccountAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         if change:
             obj.save()
-            user = obj.user
         else:
             created = account_services.create_service_account(
                 data["username"], description=data["description"], groups=data["groups"]
             )
             obj.pk, obj.user, obj.created_at = created.pk, created.user, created.created_at
             obj._state.adding = False
-            user = created.user
-        if user.is_active != data["is_active"]:
-            user.is_active = data["is_active"]
-            user.save(update_fields=["is_active"])
+        account_services.update_service_account(obj, is_active=data["is_active"])
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -5,15 +5,15 @@ realms.realmgroup; discovery endpoints need any one of the eight.
 
 The decision is made from the permission names read with the API token, in the token's own query
 (`token.permission_names`, realms/token_query.py: granted to the user directly or through its groups, as
-ModelBackend reads them), and `is_superuser`: no query of its own, on every call.
+ModelBackend reads them), and `is_superuser`: no query of its own, on every call. The management API decides
+the same way (realms.api.permissions.has_perm).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework.permissions import BasePermission
 
+from realms.api.permissions import has_perm
 from realms.services import SCIM_PERMISSION_CODENAMES
 
 METHOD_ACTIONS = {
@@ -26,16 +26,6 @@ METHOD_ACTIONS = {
 }
 
 
-def _has_perm(request: Any, permission: str) -> bool:
-    user = request.user
-    if user.is_active and getattr(user, "is_superuser", False):
-        return True  # as ModelBackend: an active superuser holds every permission
-    names = getattr(request.auth, "permission_names", None)
-    if names is None:  # authenticated otherwise than by a token read with its permissions: ask the backends
-        return user.has_perm(permission)
-    return user.is_active and permission in names
-
-
 class SCIMPermission(BasePermission):
     message = "This API token's account lacks the permission for this SCIM call."
 
@@ -45,12 +35,12 @@ class SCIMPermission(BasePermission):
             return False
         model = getattr(view, "scim_model", None)
         if model is None:  # discovery
-            return any(_has_perm(request, f"realms.{codename}") for codename in SCIM_PERMISSION_CODENAMES)
+            return any(has_perm(request, f"realms.{codename}") for codename in SCIM_PERMISSION_CODENAMES)
         action = "view" if getattr(view, "is_search", False) else METHOD_ACTIONS.get(request.method)
         if action is None:
             return False
         permission = f"realms.{action}_{model}"
-        if not _has_perm(request, permission):
+        if not has_perm(request, permission):
             self.message = (
                 f"The account '{user.get_username()}' of this API token lacks the Django permission "
                 f"'{permission}' needed for {request.method} on this endpoint."

@@ -56,6 +56,29 @@ def create_service_account(
 
 
 @transaction.atomic
+def update_service_account(
+    account: ServiceAccount,
+    *,
+    description: str | None = None,
+    groups: Iterable[Group] | None = None,
+    is_active: bool | None = None,
+) -> ServiceAccount:
+    """Change what may change on a service account (None: left as is). Deactivated, every call with its tokens is
+    refused (authenticate_token); its username, password and staff flags are never changed here (realms.signals)."""
+    if description is not None and description != account.description:
+        account.description = description
+        account.save(update_fields=["description"])
+    user = account.user
+    if groups is not None and hasattr(user, "groups"):
+        user.groups.set(list(groups))
+    if is_active is not None and user.is_active != is_active:
+        user.is_active = is_active
+        user.save(update_fields=["is_active"])
+        logger.info("Service account %s %s", user.get_username(), "reactivated" if is_active else "deactivated")
+    return account
+
+
+@transaction.atomic
 def issue_token(
     user: Any,
     *,
