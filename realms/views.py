@@ -28,6 +28,7 @@ from scim.conf import app_settings as scim_settings
 from scim.models import RealmSCIMStatus, SCIMRequestError
 
 from . import access, saml, shown_once, urls_helpers, views_okta
+from .datetimes import local
 from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter, SCIMRequestFilter, folded_ordering
 from .forms import RealmForm
 from .mixins import ConsoleMixin
@@ -197,7 +198,7 @@ def scim_request_status(realm: Realm, *, with_errors: bool = True) -> dict:
     status = {
         "scim_status": RealmSCIMStatus.objects.filter(realm=realm).first(),
         "scim_errors_24h": errors.count(),
-        "scim_errors_24h_query": urlencode({"since": timezone.localtime(since).strftime("%Y-%m-%dT%H:%M")}),
+        "scim_errors_24h_query": urlencode({"since": local(since).strftime("%Y-%m-%dT%H:%M")}),
         "scim_recent_errors": list(errors.order_by("-created_at", "-id")[:SCIM_ERRORS_SHOWN]) if with_errors else [],
         "scim_off_calls": None,
     }

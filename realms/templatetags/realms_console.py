@@ -10,6 +10,8 @@ from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
+from ..datetimes import aware, local
+
 register = template.Library()
 
 TIMESTAMP_FORMAT = "Y-m-d H:i:s T"  # 2026-11-29 20:25:03 UTC: sortable, unambiguous, with its time zone
@@ -23,11 +25,11 @@ def when(value: Any) -> str:
     must be on the page, not guessed."""
     if not isinstance(value, datetime.datetime):
         return "" if value in (None, "") else str(value)
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
-    now = timezone.now() if timezone.is_aware(value) else datetime.datetime.now()
-    relative = f"in {timeuntil(value, now)}" if value > now else f"{timesince(value, now)} ago"
-    text = dateformat.format(local, TIMESTAMP_FORMAT)
-    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), relative, text)
+    moment = local(value)  # a naive value (USE_TZ = False) is in TIME_ZONE
+    now = aware(timezone.now())
+    relative = f"in {timeuntil(moment, now)}" if moment > now else f"{timesince(moment, now)} ago"
+    text = dateformat.format(moment, TIMESTAMP_FORMAT)
+    return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(), relative, text)
 
 
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
