@@ -94,7 +94,8 @@ def check_installed_apps(app_configs: Any = None, **kwargs: Any) -> list:
     return [
         Error(
             f"The realms app needs {', '.join(repr(m) for m in missing)} in INSTALLED_APPS.",
-            hint='INSTALLED_APPS += ["rest_framework", "django_filters", "realms", "scim"] (docs/embedding.md).',
+            # Only the missing ones: adding an app the host already has fails ("Application labels aren't unique").
+            hint=f"Add {', '.join(repr(m) for m in missing)} to INSTALLED_APPS (docs/embedding.md).",
             id="realms.E006",
         )
     ]

@@ -6,10 +6,13 @@ import datetime
 from typing import Any
 
 from django import template
+from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
+from ..conf import app_settings
 from ..datetimes import aware, local
 
 register = template.Library()
@@ -30,6 +33,26 @@ def when(value: Any) -> str:
     relative = f"in {timeuntil(moment, now)}" if moment > now else f"{timesince(moment, now)} ago"
     text = dateformat.format(moment, TIMESTAMP_FORMAT)
     return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(), relative, text)
+
+
+# The log-out views of the hosts the apps meet: Django's LogoutView as `startproject` tutorials name it, django-allauth
+# (cookiecutter-django), and the admin's, for a host whose only login is the admin's. All log out on a POST.
+LOGOUT_URL_NAMES = ("logout", "account_logout", "admin:logout")
+
+
+@register.simple_tag
+def realms_logout_url() -> str:
+    """Where the standalone top bar's "Log out" form POSTs: REALMS["LOGOUT_URL"], else the first log-out URL name
+    the host's URLconf has; "" when it has none (no button)."""
+    configured = app_settings.LOGOUT_URL
+    if configured:
+        return resolve_url(configured)
+    for name in LOGOUT_URL_NAMES:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return ""
 
 
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
