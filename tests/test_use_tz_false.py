@@ -239,6 +239,26 @@ def test_connect_okta_then_rotate_with_the_old_token_retired_later(admin_client,
     assert APIToken.objects.filter(realm=realm).active().count() == 2
 
 
+def test_role_pages_add_and_remove_a_mapping(admin_client, world):
+    """A mapping added on the realm's page grants its role to the linked console user (audited, timestamped), and
+    its removal revokes it: the pages that list them show the times."""
+    realm, group, link = world["realm"], world["group"], world["link"]
+    role = Group.objects.create(name="Admins")
+    added = admin_client.post(
+        reverse("realms:role_mapping_add", args=[realm.pk]), {"realm_group": group.pk, "roles": [role.pk]}
+    )
+    assert added.status_code == 302, added.content[:3000]
+    link.console_user.refresh_from_db()
+    assert link.console_user.groups.filter(pk=role.pk).exists()
+    page = assert_ok(admin_client.get(reverse("realms:role_mappings", args=[realm.pk])))
+    assert "Admins" in page and "<time datetime=" in page
+    mapping = RealmGroupRoleMapping.objects.get(role=role)
+    removed = admin_client.post(reverse("realms:role_mapping_delete", args=[realm.pk, mapping.pk]))
+    assert removed.status_code == 302
+    assert not link.console_user.groups.filter(pk=role.pk).exists()
+    assert_ok(admin_client.get(reverse("realms:activity")))
+
+
 def test_token_issued_and_revoked_on_the_console(admin_client, world):
     account = world["account"]
     expires = (timezone.now() + datetime.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
