@@ -233,7 +233,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "xmlschema": {"level": "WARNING"},
         # On the logger that logs them, so that no handler prints the traceback of a 403 (Django's DEBUG console
         # handler on "django" included).
         "django.request": {"filters": ["no_client_tracebacks"]},

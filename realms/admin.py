@@ -14,9 +14,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.timezone import localtime
 
 from . import shown_once, urls_helpers
+from .datetimes import local
 from .forms import new_service_account_username
 from .models import (
     APIToken,
@@ -227,8 +227,8 @@ class ServiceAccountAdmin(admin.ModelAdmin):
                     t.masked,
                     t.status,
                     f"realm {t.realm.name}" if t.realm is not None else "every realm",
-                    date_format(localtime(t.expires_at), "DATETIME_FORMAT") if t.expires_at else "never",
-                    date_format(localtime(t.last_used_at), "DATETIME_FORMAT") if t.last_used_at else "never",
+                    date_format(local(t.expires_at), "DATETIME_FORMAT") if t.expires_at else "never",
+                    date_format(local(t.last_used_at), "DATETIME_FORMAT") if t.last_used_at else "never",
                 )
                 for t in obj.user.realms_api_tokens.select_related("realm")
             ),

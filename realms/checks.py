@@ -1,6 +1,6 @@
 """System checks (`manage.py check`): a host's wrong setting is named at start-up, not met as a 500 later.
 
-Ids: realms.E001-E009 for what the apps cannot work without, realms.W0xx for what works but surprises.
+Ids: realms.E001-E010 for what the apps cannot work without, realms.W0xx for what works but surprises.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ def check_installed_apps(app_configs: Any = None, **kwargs: Any) -> list:
     return [
         Error(
             f"The realms app needs {', '.join(repr(m) for m in missing)} in INSTALLED_APPS.",
-            hint='INSTALLED_APPS += ["rest_framework", "django_filters", "realms", "scim"] (docs/embedding.md).',
+            # Only the missing ones: adding an app the host already has fails ("Application labels aren't unique").
+            hint=f"Add {', '.join(repr(m) for m in missing)} to INSTALLED_APPS (docs/embedding.md).",
             id="realms.E006",
         )
     ]
@@ -136,9 +137,39 @@ def check_databases(app_configs: Any = None, databases: Any = None, **kwargs: An
     return errors
 
 
+def check_time_settings(app_configs: Any = None, **kwargs: Any) -> list:
+    """USE_TZ = False works (naive datetimes are in TIME_ZONE: realms.datetimes), but only with a named zone: the
+    pages show every time with its zone and SCIM renders it in UTC, both through `get_default_timezone()`."""
+    if settings.USE_TZ or settings.TIME_ZONE:
+        return []
+    return [
+        Error(
+            "TIME_ZONE is None while USE_TZ is False: the realms pages, the admin's token list and SCIM's meta "
+            "timestamps cannot tell which time zone the stored times are in.",
+            hint='Name the zone the host runs in, e.g. TIME_ZONE = "UTC".',
+            id="realms.E010",
+        )
+    ]
+
+
+def check_session_engine(app_configs: Any = None, **kwargs: Any) -> list:
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.signed_cookies":
+        return []
+    return [
+        Warning(
+            "Signed-cookie sessions cannot be deleted on the server: a user deactivated by SCIM stays signed in "
+            "until the session that a realm's SAML sign-in opened expires.",
+            hint="Use a server-side SESSION_ENGINE (db, cache, cached_db, file) if realms sign users in.",
+            id="realms.W002",
+        )
+    ]
+
+
 def register_checks() -> None:
     register(Tags.compatibility)(check_settings_dicts)
     register(Tags.compatibility)(check_installed_apps)
+    register(Tags.compatibility)(check_time_settings)
+    register(Tags.security)(check_session_engine)
     register(Tags.models)(check_user_model)
     register(Tags.templates)(check_templates)
     register(Tags.database)(check_databases)

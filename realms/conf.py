@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_PREFIX": "zrlm_",
     # last_used_at is written at most once per this many seconds per token, not on every request.
     "TOKEN_LAST_USED_RESOLUTION": 60,
+    # Where the standalone pages' "Log out" button POSTs: a URL name or path. Empty: the first of the URL names
+    # `logout` (Django's LogoutView), `account_logout` (django-allauth), `admin:logout` the host's URLconf has.
+    "LOGOUT_URL": "",
 }
 
 

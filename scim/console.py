@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.generic import ListView
 
 from realms import access
+from realms.datetimes import local
 from realms.filters import DATETIME_WIDGET
 from realms.models import Realm
 from realms.views import FilteredListMixin, RealmChildMixin
@@ -123,7 +124,7 @@ def request_status(realm: Realm, *, with_errors: bool = True) -> dict[str, Any]:
     status: dict[str, Any] = {
         "scim_status": RealmSCIMStatus.objects.filter(realm=realm).first(),
         "scim_errors_24h": errors.count(),
-        "scim_errors_24h_query": urlencode({"since": timezone.localtime(since).strftime("%Y-%m-%dT%H:%M")}),
+        "scim_errors_24h_query": urlencode({"since": local(since).strftime("%Y-%m-%dT%H:%M")}),
         "scim_recent_errors": list(errors.order_by("-created_at", "-id")[:ERRORS_SHOWN]) if with_errors else [],
         "scim_off_calls": None,
     }

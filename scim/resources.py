@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from realms.datetimes import utc
 from realms.models import RealmGroup, RealmUser
 from realms.services import EmailData, GroupData, UserData
 
@@ -26,7 +27,8 @@ GROUP_EXTENSIONS: tuple = ()
 
 
 def _iso(dt) -> str:
-    return dt.isoformat().replace("+00:00", "Z")
+    # In UTC whatever the host's USE_TZ (naive datetimes are in TIME_ZONE): RFC 7643 §2.3.5 wants the zone.
+    return utc(dt).isoformat().replace("+00:00", "Z")
 
 
 def etag(version: int) -> str:

@@ -38,6 +38,7 @@ from saml2.sigver import SignatureError, SigverError
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 
 from .. import saml, urls_helpers
+from ..datetimes import for_db
 from ..models import (
     AuditEvent,
     ConsoleUserLink,
@@ -245,7 +246,7 @@ def _consume_assertion(realm: Realm, assertion_id: str, not_on_or_after: datetim
     """Remember the assertion until it expires (clock skew included); a second use is a replay (the unique index
     decides, even in races). Every accepted assertion has a NotOnOrAfter (`saml_profile.check_bearer_confirmation`)."""
     now = timezone.now()
-    expires_at = max(not_on_or_after, now) + timedelta(seconds=saml.app_settings.SAML_ACCEPTED_TIME_DIFF)
+    expires_at = max(for_db(not_on_or_after), now) + timedelta(seconds=saml.app_settings.SAML_ACCEPTED_TIME_DIFF)
     SAMLConsumedAssertion.objects.filter(expires_at__lte=now).delete()
     try:
         with transaction.atomic():

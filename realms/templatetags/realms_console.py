@@ -6,9 +6,14 @@ import datetime
 from typing import Any
 
 from django import template
+from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
+
+from ..conf import app_settings
+from ..datetimes import aware, local
 
 register = template.Library()
 
@@ -23,11 +28,31 @@ def when(value: Any) -> str:
     must be on the page, not guessed."""
     if not isinstance(value, datetime.datetime):
         return "" if value in (None, "") else str(value)
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
-    now = timezone.now() if timezone.is_aware(value) else datetime.datetime.now()
-    relative = f"in {timeuntil(value, now)}" if value > now else f"{timesince(value, now)} ago"
-    text = dateformat.format(local, TIMESTAMP_FORMAT)
-    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), relative, text)
+    moment = local(value)  # a naive value (USE_TZ = False) is in TIME_ZONE
+    now = aware(timezone.now())
+    relative = f"in {timeuntil(moment, now)}" if moment > now else f"{timesince(moment, now)} ago"
+    text = dateformat.format(moment, TIMESTAMP_FORMAT)
+    return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(), relative, text)
+
+
+# The log-out views of the hosts the apps meet: Django's LogoutView as `startproject` tutorials name it, django-allauth
+# (cookiecutter-django), and the admin's, for a host whose only login is the admin's. All log out on a POST.
+LOGOUT_URL_NAMES = ("logout", "account_logout", "admin:logout")
+
+
+@register.simple_tag
+def realms_logout_url() -> str:
+    """Where the standalone top bar's "Log out" form POSTs: REALMS["LOGOUT_URL"], else the first log-out URL name
+    the host's URLconf has; "" when it has none (no button)."""
+    configured = app_settings.LOGOUT_URL
+    if configured:
+        return resolve_url(configured)
+    for name in LOGOUT_URL_NAMES:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return ""
 
 
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))

@@ -294,6 +294,8 @@ class Exercise:
         c.section("SAML sign-in through a realm (test IdP, xmlsec1)", self.saml_sign_in)
         c.section("Every admin page the apps register", self.admin_sweep)
         c.section("Admin: revoke the API token", self.revoke_token)
+        if not self.args.layout_marker:  # the apps' own top bar: its log-out button, last (it ends the session)
+            c.section("Log out from the console's top bar", self.log_out)
         print(f"\n{c.passed} checks passed, {len(c.failed)} failed")
         for what in c.failed:
             print(f"  failed: {what}")
@@ -450,6 +452,13 @@ class Exercise:
         )
         account = json.loads(done.stdout)
         c.ok(set(account) == {"username", "token"} and account["username"] == "okta-2", "  prints username and token")
+        # pysaml2 loads XML schemas with xmlschema, whose INFO line the apps drop (realms.apps.quiet_xmlschema).
+        check = self.manage("check")
+        c.ok(
+            check.returncode == 0 and "XMLSchema.xsd" not in check.stdout + check.stderr,
+            "manage.py check prints no xmlschema 'Resource ... is already loaded' line",
+            check.stdout + check.stderr,
+        )
         r = SCIMClient(self.live_url(data["scim_root_url"]), account["token"])("GET", "/Groups")
         c.status(r, 200, "  its token calls SCIM (GET /Groups is 200)", stop=False)
 
@@ -507,6 +516,10 @@ class Exercise:
             c.ok(self.args.layout_marker in page.text, "the page is in the host's layout (realms/base.html overridden)")
         else:
             c.ok('<header class="topbar">' in page.text, "the page is in the apps' own layout (realms/base.html)")
+            logout = re.search(r'<form method="post" action="([^"]+)" class="inline-form">', page.text)
+            c.ok(logout, "  its top bar has a log-out form (POST) for the host's log-out view", page.text[:1500])
+            if logout:
+                self.state["logout_url"] = unescape(logout.group(1))
         for asset in assets:
             if asset.startswith("/"):
                 c.status(admin.get(asset), 200, f"GET {asset} is 200", stop=False)
@@ -585,6 +598,17 @@ class Exercise:
         c.status(r, 200, "the admin-issued token calls SCIM (GET /Users is 200)", stop=False)
         c.ok(r.ok and body(r)["totalResults"] == 2, "  and sees the two users", explain(r))
         self.state.update(token=secret, token_pk=token_pk)
+        # The token was used just now (last_used_at written): the account's page still lists it, with the button
+        # (the field once silently showed "-" for a used token when the host has USE_TZ = False).
+        page = admin.get(change_url)
+        c.status(page, 200, "the service account's change page, after its token was used, is 200")
+        listed = re.search(r"<li><a [^>]*>Embedding, all realms</a>(.*?)</li>", page.text, re.S)
+        c.ok(
+            listed and secret[-4:] in listed.group(1) and "last used never" not in listed.group(1),
+            "  and lists the used token with its last use",
+            listed.group(0) if listed else page.text[-3000:],
+        )
+        c.ok('href="/admin/realms/apitoken/add/?user=' in page.text, "  and still offers 'Issue an API token'")
 
     def service_account_password(self) -> None:
         c, admin = self.check, self.admin
@@ -768,6 +792,17 @@ class Exercise:
             "GET", "/Users"
         )
         c.status(r, 401, "the revoked token gets 401", stop=False)
+
+    def log_out(self) -> None:
+        c, admin = self.check, self.admin
+        url = self.state.get("logout_url")
+        c.require(url, "the top bar had a log-out form")
+        page = admin.get("/realms/")
+        c.status(page, 200, "GET /realms/ is 200 (still signed in)")
+        r = admin.post(url, {}, form_page=page)
+        c.ok(r.status_code in (200, 302), f"POST {url} (the top bar's Log out) is 200 or a redirect", explain(r))
+        after = admin.get("/realms/")
+        c.status(after, 302, "GET /realms/ afterwards redirects to a login page: signed out", stop=False)
 
 
 def main(argv: list[str] | None = None) -> int:

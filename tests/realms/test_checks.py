@@ -49,3 +49,18 @@ def test_missing_apps_are_named(settings):
     settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "django_filters"]
     report = check_ids()
     assert "realms.E006" in report and "django_filters" in report
+
+
+def test_use_tz_false_passes_but_not_without_a_time_zone(settings):
+    settings.USE_TZ = False
+    settings.TIME_ZONE = "Europe/Paris"
+    assert check_ids() == ""
+    settings.TIME_ZONE = None
+    report = check_ids()
+    assert "realms.E010" in report and "TIME_ZONE" in report
+
+
+def test_signed_cookie_sessions_are_a_warning(settings, capsys):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    call_command("check")
+    assert "realms.W002" in capsys.readouterr().err

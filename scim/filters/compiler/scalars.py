@@ -21,6 +21,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Length, Lower, Right, StrIndex
 from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, IsNull, LessThan, LessThanOrEqual
 
+from realms.datetimes import for_db
 from scim.filters.compiler.errors import FilterCompileError
 from scim.filters.compiler.sql import _ascii_lower, _CodePointOrder, _JsonOp, _JsonRef, _TwoValued
 from scim.filters.syntax import AttrPath, Compare, CompValue, to_string
@@ -154,7 +155,8 @@ def _parse_datetime(scalar: _Scalar, value: CompValue) -> tuple[datetime, dateti
         end: datetime | None = start + precision
     except OverflowError:
         end = None
-    return start, end
+    # Compared with a column as the ORM takes it: naive in TIME_ZONE when the host has USE_TZ = False.
+    return for_db(start), None if end is None else for_db(end)
 
 
 def _present(scalar: _Scalar) -> Q:
