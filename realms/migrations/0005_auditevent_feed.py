@@ -2,12 +2,15 @@ from django.db import migrations, models
 
 # The change feed (realms/api/events.py) reads a realm's audit events in the order (txid, id) and, on PostgreSQL,
 # serves only the events of transactions older than every transaction still running
-# (txid < pg_snapshot_xmin(pg_current_snapshot())): ids are taken at INSERT time, but transactions commit in any
-# order, so an event with a smaller id can become visible after a reader has passed it. `txid` is the id of the
-# transaction that wrote the event, set by a BEFORE INSERT trigger so that every writer is covered (the ORM, the
-# services' one-statement INSERTs in a CTE, bulk_create, a host's own SQL) and no query is added. xid8 (PostgreSQL
-# 13+) never wraps around. On SQLite, writes are serialised and id order is commit order: txid stays 0 (as for the
-# events recorded before this migration, which come first).
+# (txid < pg_snapshot_xmin(pg_current_snapshot())): ids are taken at INSERT time but transactions commit in any
+# order, so an event with a smaller id can become visible after a reader has passed it. `txid` is set by a trigger
+# so that every writer is covered (the ORM, the services' one-statement INSERTs in a CTE, bulk_create, a host's own
+# SQL) and no query is added:
+# - PostgreSQL: BEFORE INSERT, the id of the writing transaction (xid8, PostgreSQL 13+: it never wraps around).
+#   The events recorded before this migration keep 0: they come first.
+# - SQLite: writes are serialised, so id order is commit order; AFTER INSERT, txid becomes the event's id (the old
+#   events' too), which keeps (txid, id) a range of the feed's index (SQLite seeks on the first column of a row
+#   value only: with every txid 0, each page would scan the realm's events from the first).
 POSTGRESQL = """
 CREATE FUNCTION realms_auditevent_txid() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -23,14 +26,31 @@ DROP FUNCTION IF EXISTS realms_auditevent_txid();
 """
 
 
+SQLITE = [
+    """CREATE TRIGGER realms_auditevent_txid AFTER INSERT ON realms_auditevent BEGIN
+        UPDATE realms_auditevent SET txid = NEW.id WHERE id = NEW.id;
+    END""",
+    "UPDATE realms_auditevent SET txid = id",
+]
+SQLITE_DROP = ["DROP TRIGGER IF EXISTS realms_auditevent_txid"]
+
+
+def _statements(vendor: str, drop: bool = False) -> list[str]:
+    if vendor == "postgresql":
+        return [POSTGRESQL_DROP if drop else POSTGRESQL]
+    if vendor == "sqlite":
+        return SQLITE_DROP if drop else SQLITE
+    raise NotImplementedError(f"No change feed trigger for {vendor}: PostgreSQL and SQLite are supported.")
+
+
 def create_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL)
+    for statement in _statements(schema_editor.connection.vendor):
+        schema_editor.execute(statement)
 
 
 def drop_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_DROP)
+    for statement in _statements(schema_editor.connection.vendor, drop=True):
+        schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):

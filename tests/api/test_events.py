@@ -16,7 +16,7 @@ import time
 from collections import defaultdict
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -166,6 +166,23 @@ def test_group_and_membership_changes_are_in_the_feed(scim, feed):
 
     types = [event["type"] for event in feed.page(type="group.created,group.members_changed,group.deleted")["results"]]
     assert types == ["group.created", "group.members_changed", "group.deleted"]
+
+
+def test_on_sqlite_the_feed_position_of_an_event_is_its_id(scim, realm):
+    """SQLite serialises writes: id order is commit order, and the trigger makes txid the id (PostgreSQL: below)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's trigger")
+    user_id = create_users(scim, 2)[0]
+    set_title(scim, user_id, "Engineer")
+    events = AuditEvent.objects.filter(realm=realm)
+    assert events.count() == 3 and all(event.txid == event.pk for event in events)
+
+
+def test_a_page_costs_three_queries(scim, feed, django_assert_num_queries):
+    create_users(scim, 3)
+    feed.page()  # the token's last use is written at most once a minute: not on the polls below
+    with django_assert_num_queries(3):  # the token with its permissions, the realm, the page
+        assert len(feed.page(type="user.created", limit=2)["results"]) == 2
 
 
 # ------------------------------------------------------------------------------------------------------ filters
@@ -330,6 +347,35 @@ def test_a_host_without_time_zones_gets_utc_times_and_time_filters_work(client, 
 
 
 # --------------------------------------------------------------------------------------- concurrency (PostgreSQL)
+
+
+@pytest.mark.postgres
+def test_every_scim_write_stamps_its_events_with_its_transaction(scim, realm):
+    """The trigger covers every way SCIM writes an event, the one-statement INSERTs and the PUT that writes its
+    event in the UPDATE's statement included: each write's events carry its own, newer transaction id."""
+    user_id = create_users(scim, 1)[0]  # one statement (realms.sql.save_together)
+    body = okta_user("user0@example.com") | {"title": "Engineer"}
+    assert scim.put(f"/Users/{user_id}", body).status_code == 200  # realms.sql.save_if_version
+    set_title(scim, user_id, "Manager")  # a transaction with the row lock
+    group = scim.post("/Groups", {"displayName": "Staff", "members": [{"value": user_id}]})
+    assert group.status_code == 201
+    assert scim.delete(f"/Users/{user_id}").status_code == 204
+
+    events = list(AuditEvent.objects.filter(realm=realm).order_by("id"))
+    assert [e.action for e in events] == [
+        "user.created",
+        "user.updated",
+        "user.updated",
+        "group.created",
+        "user.deleted",
+    ]
+    txids = [e.txid for e in events]
+    assert all(txids) and txids == sorted(set(txids)), txids
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        (current,) = cursor.fetchone()
+        scim.delete(f"/Groups/{group.json()['id']}")
+        assert AuditEvent.objects.get(action="group.deleted").txid == current
 
 
 @pytest.mark.postgres
