@@ -34,7 +34,7 @@ from django import forms
 from django.conf import settings
 from django.db import connection
 from django.db.models import BigIntegerField, F, Func, QuerySet, Value
-from django.db.models.lookups import GreaterThan
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
@@ -243,18 +243,28 @@ class SnapshotXmin(Func):
     output_field = BigIntegerField()
 
 
-def events_after(realm_pk: Any, position: Position | None) -> QuerySet[AuditEvent]:
-    """The realm's events after `position` (all of them without one) that no transaction can precede any more, in
-    feed order."""
+def events_after(realm_pk: Any, position: Position | None, until: Position | None = None) -> QuerySet[AuditEvent]:
+    """The realm's events after `position` (all of them without one) and up to `until`, in feed order. Without
+    `until`, those that no transaction can precede any more; `until` must be one of those (see `last_position`)."""
     queryset = AuditEvent.objects.filter(realm_id=realm_pk)
+    # Row-value comparisons: a range of the (realm, txid, id) index on both databases (an OR of the two columns was
+    # a scan of the realm's events on SQLite).
+    row = RowValue(F("txid"), F("id"))
     if position is not None:
-        # A row-value comparison, a range of the (realm, txid, id) index on both databases (an OR of the two
-        # columns was a scan of the realm's events on SQLite).
-        here = RowValue(Value(position.txid), Value(position.id))
-        queryset = queryset.filter(GreaterThan(RowValue(F("txid"), F("id")), here))
-    if connection.vendor == "postgresql":
+        queryset = queryset.filter(GreaterThan(row, RowValue(Value(position.txid), Value(position.id))))
+    if until is not None:
+        queryset = queryset.filter(LessThanOrEqual(row, RowValue(Value(until.txid), Value(until.id))))
+    elif connection.vendor == "postgresql":
         queryset = queryset.filter(txid__lt=SnapshotXmin())
     return queryset.order_by("txid", "id")
+
+
+def last_position(realm_pk: Any, position: Position | None) -> Position | None:
+    """Where the realm's feed ends now, if it goes beyond `position`: a filtered page that found fewer events than
+    it could hold gives this as its next position, so that the next read does not go over the events the filter
+    left out again (a filter that rarely matches would otherwise read more and more of the trail on every poll)."""
+    last = events_after(realm_pk, position).order_by("-txid", "-id").values_list("txid", "id").first()
+    return None if last is None else Position(*last)
 
 
 class CanReadEvents(BasePermission):
@@ -301,14 +311,22 @@ class RealmEventsView(APIView):
             raise ValidationError({name: ["Unknown parameter."] for name in unknown})
         position = decode_cursor(realm_pk, params["cursor"]) if params.get("cursor") else None
         limit = self._limit(params.get("limit"))
-        filterset = EventFilter(params, queryset=events_after(realm_pk, position))
+        filterset = EventFilter(params, queryset=AuditEvent.objects.none())
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        events = list(filterset.qs[: limit + 1])
+        if any(value not in (None, "", []) for value in filterset.form.cleaned_data.values()):
+            # Filtered: first where the feed ends now (one read of the index), then the matching events up to it.
+            end = last_position(realm_pk, position)
+            queryset = AuditEvent.objects.none() if end is None else events_after(realm_pk, position, until=end)
+        else:
+            end, queryset = None, events_after(realm_pk, position)
+        events = list(filterset.filter_queryset(queryset)[: limit + 1])
         has_more = len(events) > limit
         events = events[:limit]
-        if events:
+        if events and (has_more or end is None):
             position = Position(events[-1].txid, events[-1].pk)
+        elif end is not None:
+            position = end
         page = {"results": events, "next": self._next_url(request, realm_pk, position), "has_more": has_more}
         return Response(EventPageSerializer(page).data)
 

@@ -182,7 +182,29 @@ def test_a_page_costs_three_queries(scim, feed, django_assert_num_queries):
     create_users(scim, 3)
     feed.page()  # the token's last use is written at most once a minute: not on the polls below
     with django_assert_num_queries(3):  # the token with its permissions, the realm, the page
+        assert len(feed.page(limit=2)["results"]) == 2
+    with django_assert_num_queries(4):  # filtered: and where the feed ends now
         assert len(feed.page(type="user.created", limit=2)["results"]) == 2
+
+
+def test_a_filtered_read_moves_past_the_changes_it_left_out(scim, feed):
+    """A consumer that reads only deletions does not read the other changes again on its next poll: its `next`
+    starts after them. And nothing it asked for is skipped."""
+    users = create_users(scim, 5)
+    page = feed.page(type="user.deleted", limit=1)
+    assert page["results"] == [] and page["has_more"] is False
+    everything = feed.page()
+    assert page["next"].split("cursor=")[1].split("&")[0] == everything["results"][-1]["cursor"]
+    assert feed.page(page["next"]) == page  # nothing new
+
+    scim.delete(f"/Users/{users[0]}")
+    set_title(scim, users[1], "Engineer")
+    scim.delete(f"/Users/{users[2]}")
+    page = feed.page(page["next"])
+    assert [e["resource"]["id"] for e in page["results"]] == [users[0]] and page["has_more"] is True
+    page = feed.page(page["next"])
+    assert [e["resource"]["id"] for e in page["results"]] == [users[2]]
+    assert feed.page(page["next"])["results"] == []
 
 
 # ------------------------------------------------------------------------------------------------------ filters
@@ -399,7 +421,7 @@ def test_concurrent_scim_writes_each_change_read_once_in_commit_order_per_resour
         try:
             for step in range(12):
                 with transaction.atomic():
-                    if rng.random() < 0.25:
+                    if rng.random() < 0.5:
                         response = scim.post("/Users", okta_user(f"w{number}-{step}@example.com"))
                         assert response.status_code == 201, response.content
                         resource, value = response.json()["id"], "created"
@@ -418,21 +440,24 @@ def test_concurrent_scim_writes_each_change_read_once_in_commit_order_per_resour
     for thread in writers:
         thread.start()
     seen: list[dict] = []
-    next_url = None
+    created: list[dict] = []  # a second consumer reads only the new users: its pages skip over the other changes
+    next_url, next_created = f"{feed.url}?limit=7", f"{feed.url}?limit=50&type=user.created"
     while any(thread.is_alive() for thread in writers):
-        page = feed.page(next_url) if next_url else feed.page(limit=7)
+        page, filtered = feed.page(next_url), feed.page(next_created)
         seen += page["results"]
-        next_url = page["next"]
+        created += filtered["results"]
+        next_url, next_created = page["next"], filtered["next"]
         time.sleep(0.005)
     for thread in writers:
         thread.join()
     assert not errors, errors
-    rest, _ = feed.follow(next_url) if next_url else feed.follow(limit=7)
-    seen += rest
+    seen += feed.follow(next_url)[0]
+    created += feed.follow(next_created)[0]
 
     ids = [event["id"] for event in seen]
     assert len(ids) == len(set(ids)), "a change was served twice"
     assert sorted(ids) == realm_event_ids(realm), "a committed change was never served"
+    assert [e["id"] for e in created] == [e["id"] for e in seen if e["type"] == "user.created"], "filtered: skipped"
     # Per user, each title change starts where the one before it, in the feed, left off: commit order.
     titles: dict[str, list[dict]] = defaultdict(list)
     for event in seen:
