@@ -39,11 +39,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from scim.throttling import TokenRateThrottle
 
 from .. import urls_helpers
 from ..authentication import APITokenAuthentication
@@ -294,10 +297,14 @@ class RealmEventsView(APIView):
     right away).
     """
 
-    # Declared here, not taken from the host's REST_FRAMEWORK defaults (which may name other classes).
+    # Declared here, not taken from the host's REST_FRAMEWORK defaults (which may name other classes). Reads count
+    # in the token's SCIM rate limit (SCIM["RATE_LIMIT"]).
     authentication_classes = [APITokenAuthentication]
     permission_classes = [CanReadEvents]
     renderer_classes = [JSONRenderer]
+    parser_classes: list = []  # GET only: no body
+    content_negotiation_class = DefaultContentNegotiation
+    throttle_classes = [TokenRateThrottle]
     versioning_class = None
 
     def get(self, request: Request, realm_pk: Any) -> Response:

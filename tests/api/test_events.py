@@ -334,6 +334,13 @@ def test_a_realm_restricted_token_reads_only_its_realm_others_are_404_as_in_scim
     assert SCIMClient(client, other, restricted).get("/Users").status_code == 404
 
 
+def test_reads_count_in_the_tokens_rate_limit(feed, settings):
+    settings.SCIM = {**getattr(settings, "SCIM", {}), "RATE_LIMIT": "2/minute"}
+    assert [feed.get().status_code for _ in range(2)] == [200, 200]
+    refused = feed.get()
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+
+
 def test_an_unknown_realm_is_a_404(client):
     response = Feed(client, RealmFactory.build(), feed_token()).get()
     assert response.status_code == 404
