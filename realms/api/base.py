@@ -53,8 +53,8 @@ PATH_PARAMETERS = {
 
 class ManagementSchema(AutoSchema):
     """drf-spectacular's AutoSchema, completed by the view's `openapi` dict ({action: {"description",
-    "responses", "request"}}) rather than by @extend_schema, whose method decorators fall back on the host's
-    DEFAULT_SCHEMA_CLASS."""
+    "responses", "request", "parameters"}}) rather than by @extend_schema, whose method decorators fall back on
+    the host's DEFAULT_SCHEMA_CLASS."""
 
     def _overrides(self) -> dict[str, Any]:
         action = getattr(self.view, "action", None) or self.method.lower()
@@ -62,7 +62,7 @@ class ManagementSchema(AutoSchema):
 
     def get_override_parameters(self) -> list:
         found = [p for name, p in PATH_PARAMETERS.items() if f"{{{name}}}" in self.path]
-        return [*super().get_override_parameters(), *found]
+        return [*super().get_override_parameters(), *found, *self._overrides().get("parameters", [])]
 
     def get_description(self) -> str:
         return self._overrides().get("description") or super().get_description()

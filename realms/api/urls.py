@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .events import RealmEventsView
 from .schema import SchemaView
 from .views import RealmViewSet, RoleMappingViewSet
 from .views_accounts import ServiceAccountViewSet, TokenViewSet
@@ -15,6 +16,8 @@ router.register("service-accounts", ServiceAccountViewSet, basename="api-service
 router.register(r"service-accounts/(?P<account>[^/]+)/tokens", TokenViewSet, basename="api-token")
 
 urlpatterns: list = [
+    # The change feed (docs/api.md, "The change feed").
+    path("realms/<uuid:realm_pk>/events/", RealmEventsView.as_view(), name="realm-events"),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     *router.urls,
 ]
