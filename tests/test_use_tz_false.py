@@ -382,3 +382,42 @@ def test_saml_sign_in_session_and_its_end_by_a_scim_deactivation(db, client, tmp
     assert deactivated.status_code == 200
     assert not RealmLoginSession.objects.filter(realm=realm).exists()
     assert client.get("/realms/").status_code == 302  # signed out: sent to the login page
+
+
+def test_management_api_renders_and_takes_datetimes_in_utc(client, world):
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(superuser)
+    realm = client.get(f"/api/realms/{world['realm'].pk}/").json()
+    assert realm["created_at"].endswith("Z")
+    assert_recent(datetime.datetime.fromisoformat(realm["created_at"]))
+    tokens = client.get("/api/service-accounts/okta-scim/tokens/").json()["results"]
+    used = next(token for token in tokens if token["id"] == world["token"].pk)
+    assert used["expires_at"].endswith("Z")
+    # An expiry given in UTC is stored as the host stores it (naive, in its zone) and read back the same.
+    expiry = (utc_now() + datetime.timedelta(days=3)).replace(microsecond=0)
+    issued = client.post(
+        "/api/service-accounts/okta-scim/tokens/",
+        {"name": "CI", "expires_at": expiry.isoformat().replace("+00:00", "Z")},
+        content_type="application/json",
+    )
+    assert issued.status_code == 201, issued.content
+    assert issued.json()["expires_at"] == expiry.isoformat().replace("+00:00", "Z")
+    stored = APIToken.objects.get(pk=issued.json()["id"]).expires_at
+    assert timezone.is_naive(stored)
+    assert stored == expiry.astimezone(zoneinfo.ZoneInfo(ZONE)).replace(tzinfo=None)
+
+
+def test_change_feed_renders_times_in_utc_and_filters_by_time(scim, world):
+    token = scim_token()  # the SCIM permissions include realms.view_realmuser
+    scim.post("/Users", okta_user("ann@example.com"))
+    before = utc_now()
+    url = f"/api/realms/{world['realm'].pk}/events/"
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    events = scim.client.get(url, **auth).json()["results"]
+    assert events and all(event["time"].endswith("Z") for event in events)
+    assert_recent(datetime.datetime.fromisoformat(events[-1]["time"]))
+    later = scim.client.get(url, {"after": before.isoformat().replace("+00:00", "Z")}, **auth).json()["results"]
+    assert later == []  # every event was recorded before `before`, whatever the zone they are stored in
+    scim.post("/Users", okta_user("bob@example.com"))
+    later = scim.client.get(url, {"after": before.isoformat().replace("+00:00", "Z")}, **auth).json()["results"]
+    assert [event["type"] for event in later] == ["user.created"]

@@ -3,15 +3,16 @@ authentication, permissions, parsers, renderers, pagination, filters, the error 
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
-from django.db.models import QuerySet, Value
+from django.db.models import DateTimeField, QuerySet, Value
 from django.db.models.functions import Lower
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -19,9 +20,11 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
+from rest_framework.settings import ISO_8601
 from rest_framework.views import exception_handler
 
 from ..authentication import APITokenAuthentication
+from ..datetimes import for_db, utc
 from ..models import Realm
 from ..services import Actor
 from .permissions import METHOD_ACTIONS, ModelPermission, token_realm_id
@@ -49,6 +52,32 @@ PATH_PARAMETERS = {
         "account", str, OpenApiParameter.PATH, description="The service account's username (or its id)."
     ),
 }
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """ISO 8601 in UTC, e.g. 2026-12-06T01:30:00.123456Z, whatever the host's USE_TZ, TIME_ZONE and DRF
+    DATETIME_FORMAT (realms.datetimes: with USE_TZ = False the ORM's naive datetimes are in TIME_ZONE). Input: ISO
+    8601, UTC when it names no offset, given to the ORM as it compares and stores it (`for_db`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", ISO_8601)
+        kwargs.setdefault("input_formats", [ISO_8601])
+        kwargs.setdefault("default_timezone", datetime.UTC)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        if not value:
+            return None
+        return utc(value).isoformat().replace("+00:00", "Z")
+
+    def to_internal_value(self, value: Any) -> datetime.datetime:
+        return for_db(super().to_internal_value(value))
+
+
+class ManagementModelSerializer(serializers.ModelSerializer):
+    """The management API's model serializers: their datetimes in UTC (UTCDateTimeField)."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, DateTimeField: UTCDateTimeField}
 
 
 class ManagementSchema(AutoSchema):

@@ -31,11 +31,9 @@ from typing import Any, NamedTuple
 
 import django_filters
 from django import forms
-from django.conf import settings
 from django.db import connection
 from django.db.models import BigIntegerField, F, Func, QuerySet, Value
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
-from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -50,8 +48,9 @@ from rest_framework.views import APIView
 
 from .. import urls_helpers
 from ..authentication import APITokenAuthentication
+from ..datetimes import aware, for_db
 from ..models import AuditEvent, Realm
-from .base import ManagementSchema
+from .base import ManagementSchema, UTCDateTimeField
 
 PERMISSION = "realms.view_realmuser"
 DEFAULT_LIMIT = 100
@@ -104,32 +103,6 @@ def decode_cursor(realm_pk: Any, cursor: str) -> Position:
     return Position(txid, pk)
 
 
-# ------------------------------------------------------------------------------------------------------------- time
-
-
-def to_utc(value: datetime.datetime) -> datetime.datetime:
-    """A stored datetime in UTC. With USE_TZ = False Django stores naive datetimes in TIME_ZONE: they are placed
-    there (make_aware, never localtime(), which refuses naive datetimes) before the conversion."""
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.get_default_timezone())
-    return value.astimezone(datetime.UTC)
-
-
-def to_database(value: datetime.datetime) -> datetime.datetime:
-    """A datetime as the database compares it: aware with USE_TZ (a naive one is in the current time zone), naive in
-    TIME_ZONE without (SQLite refuses an aware datetime then)."""
-    if settings.USE_TZ:
-        return timezone.make_aware(value) if timezone.is_naive(value) else value
-    return timezone.make_naive(value, timezone.get_default_timezone()) if timezone.is_aware(value) else value
-
-
-class UTCDateTimeField(serializers.Field):
-    """ISO 8601 in UTC, e.g. 2026-12-06T01:30:00.123456Z, whatever USE_TZ and TIME_ZONE are."""
-
-    def to_representation(self, value: datetime.datetime) -> str:
-        return to_utc(value).isoformat().replace("+00:00", "Z")
-
-
 # ---------------------------------------------------------------------------------------------------------- filters
 
 
@@ -154,7 +127,7 @@ class ISODateTimeField(forms.Field):
             parsed = None
         if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return to_database(parsed)
+        return for_db(aware(parsed))
 
 
 class TimeFilter(django_filters.Filter):

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from .. import urls_helpers
 from ..forms import RealmForm
 from ..models import APIToken, Realm, RealmGroup, RealmGroupRoleMapping, ServiceAccount
-from .base import as_uuid
+from .base import ManagementModelSerializer, UTCDateTimeField, as_uuid
 
 REALM_FORM_FIELDS = RealmForm._meta.fields
 
@@ -27,7 +27,7 @@ def form_errors(form: Any) -> dict[str, list[str]]:
     return errors
 
 
-class RealmSerializer(serializers.ModelSerializer):
+class RealmSerializer(ManagementModelSerializer):
     """A realm with its SCIM switch and SAML settings, and the URLs an IdP needs (read-only)."""
 
     scim_root_url = serializers.SerializerMethodField(
@@ -88,7 +88,7 @@ class RealmSerializer(serializers.ModelSerializer):
         return self.form.save()
 
 
-class RoleMappingSerializer(serializers.ModelSerializer):
+class RoleMappingSerializer(ManagementModelSerializer):
     """Members of `realm_group` hold the console role `role` (a Django group) while they are active."""
 
     realm_group = serializers.CharField(
@@ -134,7 +134,7 @@ class RoleMappingSerializer(serializers.ModelSerializer):
         return role
 
 
-class ServiceAccountSerializer(serializers.ModelSerializer):
+class ServiceAccountSerializer(ManagementModelSerializer):
     username = serializers.CharField(
         max_length=150, help_text="The account's username on the host's user model; fixed once created."
     )
@@ -165,7 +165,7 @@ class ServiceAccountSerializer(serializers.ModelSerializer):
             "groups": sorted(group.name for group in account.user.groups.all()),
             "is_active": account.user.is_active,
             "realm": str(account.realm_id) if account.realm_id else None,
-            "created_at": serializers.DateTimeField().to_representation(account.created_at),
+            "created_at": UTCDateTimeField().to_representation(account.created_at),
         }
 
     def validate_groups(self, names: list[str]) -> list[Group]:
@@ -176,7 +176,7 @@ class ServiceAccountSerializer(serializers.ModelSerializer):
         return groups
 
 
-class TokenSerializer(serializers.ModelSerializer):
+class TokenSerializer(ManagementModelSerializer):
     """An API token without its secret: the secret is in the response that issues it, never again."""
 
     realm = serializers.CharField(
