@@ -13,7 +13,12 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
@@ -69,7 +74,8 @@ class SchemaView(SpectacularAPIView):
     custom_settings = SETTINGS
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    renderer_classes = [OpenApiJsonRenderer, OpenApiYamlRenderer]
+    # JSON by default and for `Accept: application/json` (what curl and most tools ask for); YAML on request.
+    renderer_classes = [OpenApiJsonRenderer, OpenApiJsonRenderer2, OpenApiYamlRenderer, OpenApiYamlRenderer2]
     parser_classes: list = []
     content_negotiation_class = DefaultContentNegotiation
     throttle_classes: list = []

@@ -96,3 +96,21 @@ def test_every_view_of_the_api_is_documented(schema):
                 views.add(view)
     missing = sorted(v.__name__ for v in views if v.schema is not None and not isinstance(v.schema, AutoSchema))
     assert missing == [], "set `schema = drf_spectacular.openapi.AutoSchema()` (or realms.api.base.ManagementSchema)"
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("application/json", "application/json"),
+        ("application/vnd.oai.openapi+json", "application/vnd.oai.openapi+json"),
+        ("application/yaml", "application/yaml"),
+        ("application/vnd.oai.openapi", "application/vnd.oai.openapi"),
+        ("*/*", "application/vnd.oai.openapi+json"),
+    ],
+)
+def test_the_document_answers_what_a_tool_accepts(client, accept, media_type):
+    # A tool that asks for application/json (curl -H, an HTTP provider) gets the JSON document, not a 406.
+    response = client.get("/api/schema/", HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"].split(";")[0] == media_type
+    assert "/api/realms/" in response.content.decode()

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -288,6 +289,7 @@ class Exercise:
         c.section("Okta-shaped SCIM exchange against the printed root URL", self.scim_exchange)
         c.section("Management commands and /api/whoami", self.commands_and_whoami)
         c.section("Host admin: login through the host's /admin/login/", self.admin_login)
+        c.section("Management API, its OpenAPI document and the change feed", self.api_and_feed)
         c.section("Console pages inside the host", self.console_pages)
         c.section("Admin: service accounts and API tokens", self.service_accounts_and_tokens)
         c.section("A service account cannot get a password login", self.service_account_password)
@@ -487,6 +489,42 @@ class Exercise:
         )
         c.ok(me, f"the host's user admin (/admin/{self.args.user_admin}/) lists {self.args.admin}")
         self.state["admin_pk"] = me.group(1) if me else "0"
+
+    def api_and_feed(self) -> None:
+        """The management API and the change feed under the host's api/ include (docs/api.md): drf-spectacular
+        comes with the wheel, nothing for the host to add; tokens and sessions gated by model permissions."""
+        c, data, admin = self.check, self.quickstart, self.admin
+        bearer = {"Authorization": f"Bearer {data['token']}"}
+        schema = requests.get(f"{self.base}/api/schema/", headers={"Accept": "application/json"}, timeout=TIMEOUT)
+        c.status(schema, 200, "GET /api/schema/ is 200", stop=False)
+        document = body(schema) if schema.ok else {}
+        c.ok(
+            str(document.get("openapi", "")).startswith("3.") and "/api/realms/" in document.get("paths", {}),
+            "  an OpenAPI 3 document of the management API",
+            sorted(document.get("paths", {}))[:5],
+        )
+        c.ok(not any("/scim/" in path for path in document.get("paths", {})), "  without SCIM's paths")
+        feed = requests.get(f"{self.base}/api/realms/{data['realm_uuid']}/events/", headers=bearer, timeout=TIMEOUT)
+        c.status(
+            feed, 200, "GET the realm's change feed with the SCIM token (realms.view_realmuser) is 200", stop=False
+        )
+        events = body(feed).get("results", []) if feed.ok else []
+        c.ok(
+            any(event.get("type") == "user.created" for event in events) and body(feed).get("next"),
+            "  it lists the users the SCIM exchange created, with a next cursor",
+            explain(feed),
+        )
+        denied = requests.get(f"{self.base}/api/realms/", headers=bearer, timeout=TIMEOUT)
+        c.status(denied, 403, "GET /api/realms/ with that token (no realms.view_realm) is 403", stop=False)
+        listed = admin.get("/api/realms/", params={"name": "Okta"})
+        c.status(listed, 200, "GET /api/realms/ with the host superuser's session is 200", stop=False)
+        realms = body(listed).get("results", []) if listed.ok else []
+        c.ok(
+            [urlsplit(realm.get("scim_root_url") or "").path for realm in realms if realm.get("name") == "Okta"]
+            == [urlsplit(data["scim_root_url"]).path],
+            "  it shows realm Okta with its SCIM root URL (the request's base, or PUBLIC_BASE_URL)",
+            realms,
+        )
 
     def console_pages(self) -> None:
         c, admin = self.check, self.admin
