@@ -7,7 +7,7 @@ class RealmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, signals
+        from . import checks, receivers
 
-        signals.connect()
+        receivers.connect()
         checks.register_checks()
