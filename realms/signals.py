@@ -54,20 +54,22 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-realm_user_provisioned = Signal()
-realm_user_updated = Signal()
-realm_user_deactivated = Signal()
-realm_user_reactivated = Signal()
-realm_user_deleted = Signal()
+# Cached per sender (the model classes above): a signal nobody listens to costs the services one dictionary
+# lookup (`has_listeners()`) per change, and nothing else (benchmarks/signals.py, docs/performance.md).
+realm_user_provisioned = Signal(use_caching=True)
+realm_user_updated = Signal(use_caching=True)
+realm_user_deactivated = Signal(use_caching=True)
+realm_user_reactivated = Signal(use_caching=True)
+realm_user_deleted = Signal(use_caching=True)
 
-realm_group_created = Signal()
-realm_group_renamed = Signal()
-realm_group_deleted = Signal()
-realm_group_members_added = Signal()
-realm_group_members_removed = Signal()
+realm_group_created = Signal(use_caching=True)
+realm_group_renamed = Signal(use_caching=True)
+realm_group_deleted = Signal(use_caching=True)
+realm_group_members_added = Signal(use_caching=True)
+realm_group_members_removed = Signal(use_caching=True)
 
-console_roles_granted = Signal()
-console_roles_revoked = Signal()
+console_roles_granted = Signal(use_caching=True)
+console_roles_revoked = Signal(use_caching=True)
 
 __all__ = [
     "console_roles_granted",

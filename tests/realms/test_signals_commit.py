@@ -8,6 +8,7 @@ import logging
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from realms import signals
 from realms.models import RealmUser
@@ -95,3 +96,30 @@ def test_a_receiver_that_raises_leaves_okta_its_response_and_the_change(scim, re
     assert RealmUser.objects.get(pk=user_id).active is False  # committed, kept
     assert received.names == ["realm_user_provisioned", "realm_user_deactivated"]
     assert any(r.name == "django.dispatch" and r.exc_info for r in caplog.records)
+
+
+def test_a_receiver_costs_okta_calls_no_query(scim):
+    """The arguments are what the change already holds (the realm read with the token): a host's receiver adds no
+    query of the apps' to Okta's POST, PUT (without a transaction on PostgreSQL) and deactivation."""
+
+    def queries(call) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert call().status_code in (200, 201)
+        return len(captured.captured_queries)
+
+    def calls(n: int):
+        body = okta_user(f"user{n}@example.com", external_id=f"00u{n}")
+        yield lambda: scim.post("/Users", body)
+        user_id = RealmUser.objects.get(username=f"user{n}@example.com").pk
+        yield lambda: scim.put(f"/Users/{user_id}", {**body, "displayName": "Jane Smith"})
+        yield lambda: scim.patch(f"/Users/{user_id}", patch_op({"op": "replace", "value": {"active": False}}))
+
+    assert scim.get("/ServiceProviderConfig").status_code == 200  # warm up: the token's last_used_at is written
+    without = [queries(call) for call in calls(1)]
+    recorder = Recorder().connect()
+    try:
+        with_one = [queries(call) for call in calls(2)]
+    finally:
+        recorder.disconnect()
+    assert recorder.names == ["realm_user_provisioned", "realm_user_updated", "realm_user_deactivated"]
+    assert with_one == without
