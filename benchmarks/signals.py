@@ -7,8 +7,8 @@ Run with the project's Python and a DATABASE_URL of a throw-away database (it is
 Each SCIM call that changes something goes through Django's WSGI handler as gunicorn hands it a request
 (benchmarks/profile_calls.py): POST /Users (realm_user_provisioned), PUT /Users/{id} (realm_user_updated; on
 PostgreSQL the PUT without a transaction), PATCH of `active` (realm_user_deactivated/reactivated, under the row
-lock) and a group PATCH adding or removing a member (realm_group_members_added/removed). Rounds alternate the two
-set-ups, so that the machine's noise falls on both alike: no receiver connected, then one receiver (doing
+lock) and a group PATCH adding or removing a member (realm_group_members_added/removed). Short blocks of calls alternate
+the two set-ups, so that the machine's noise falls on both alike: no receiver connected, and one receiver (doing
 nothing) connected to every signal. It prints the median time per call of each and the difference; then, with
 timeit, what the services' announce helpers cost when nobody listens (the `has_listeners()` check: no payload,
 no on_commit callback).
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -78,27 +79,27 @@ def setup(app) -> dict:
 def endpoints(ctx: dict) -> dict:
     token, base, run = ctx["token"], ctx["base"], ctx["run"]
     representation = ctx["user"]
-    counter = {"n": 0}
+    counter = {"post": 0, "put": 0, "active": 0, "members": 0}  # each call changes something: one signal each
     patch = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
     def post_user():
-        counter["n"] += 1
-        body = user_body(f"new-{run}-{counter['n']}@example.com")
+        counter["post"] += 1
+        body = user_body(f"new-{run}-{counter['post']}@example.com")
         return environ("POST", f"{base}/Users", token, json.dumps(body).encode())
 
     def put_user():
-        counter["n"] += 1
-        representation["name"]["familyName"] = f"Doe{counter['n']}"
+        counter["put"] += 1
+        representation["name"]["familyName"] = f"Doe{counter['put']}"
         return environ("PUT", f"{base}/Users/{representation['id']}", token, json.dumps(representation).encode())
 
     def patch_active():
-        counter["n"] += 1
-        ops = {"schemas": [patch], "Operations": [{"op": "replace", "value": {"active": counter["n"] % 2 == 0}}]}
+        counter["active"] += 1
+        ops = {"schemas": [patch], "Operations": [{"op": "replace", "value": {"active": counter["active"] % 2 == 0}}]}
         return environ("PATCH", f"{base}/Users/{ctx['toggled']}", token, json.dumps(ops).encode())
 
     def patch_members():
-        counter["n"] += 1
-        if counter["n"] % 2:
+        counter["members"] += 1
+        if counter["members"] % 2:
             op = {"op": "add", "path": "members", "value": [{"value": ctx["member"]}]}
         else:
             op = {"op": "remove", "path": f'members[value eq "{ctx["member"]}"]'}
@@ -131,17 +132,17 @@ def _receiver(sender, **kwargs) -> None:
     received["n"] += 1
 
 
-def time_calls(app, make_env, calls: int) -> float:
-    """Median milliseconds per call over `calls` calls."""
+def time_calls(app, make_env, calls: int) -> list[float]:
+    """The time of each of `calls` calls, in milliseconds."""
     times = []
     for _ in range(calls):
         env = make_env()
         started = time.perf_counter()
         status, body = call(app, env)
-        times.append(time.perf_counter() - started)
+        times.append((time.perf_counter() - started) * 1000)
         if not status.startswith(("200", "201", "204")):
             raise SystemExit(f"{status} {body[:300]!r}")
-    return statistics.median(times) * 1000
+    return times
 
 
 def idle_cost(number: int = 200_000) -> dict[str, float]:
@@ -163,27 +164,29 @@ def idle_cost(number: int = 200_000) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=300, help="calls per endpoint, set-up and round")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=25, help="calls per endpoint, set-up and round")
+    parser.add_argument("--rounds", type=int, default=40)
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
     app = get_wsgi_application()
     calls = endpoints(setup(app))
     results: dict[str, dict[str, list[float]]] = {name: {"none": [], "one": []} for name in calls}
-    for _ in range(args.rounds):
-        for setup_name in ("none", "one"):
+    for round_ in range(args.rounds):
+        # Short blocks, in turn and in alternating order: the machine's noise falls on both set-ups alike.
+        for setup_name in ("none", "one") if round_ % 2 == 0 else ("one", "none"):
             connect_one_receiver(setup_name == "one")
             for name, make_env in calls.items():
-                results[name][setup_name].append(time_calls(app, make_env, args.calls))
+                results[name][setup_name] += time_calls(app, make_env, args.calls)
             connect_one_receiver(False)
 
-    print(f"{connection.vendor}, {args.rounds} rounds × {args.calls} calls; median ms per call (median of rounds)")
-    print("| Call | no receiver | one receiver | difference |\n| --- | --- | --- | --- |")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{connection.vendor}, {args.rounds} rounds of {args.calls} calls per set-up, load average {load}")
+    print("| Call (median ms) | no receiver | one receiver | difference |\n| --- | --- | --- | --- |")
     for name, by_setup in results.items():
         none, one = statistics.median(by_setup["none"]), statistics.median(by_setup["one"])
         print(f"| {name} | {none:.3f} | {one:.3f} | {one - none:+.3f} ({(one - none) / none:+.1%}) |")
-    print(f"signals received by the receiver: {received['n']}")
+    print(f"signals received by the receiver: {received['n']} (one per call with it connected)")
     print("\nNobody listening: the announce helpers' cost (timeit, ns per call)")
     for name, ns in idle_cost().items():
         print(f"  {name:28} {ns:7.0f} ns")
