@@ -5,7 +5,8 @@ UserData/GroupData and membership changes, and maps the errors raised here to SC
 one transaction (joining the caller's, without a savepoint, when there is one), so a request either applies whole
 or not at all. The row being changed is locked (`locked_user`/`locked_group`, which a caller may take itself before
 computing the change, as the SCIM PATCH view does) so that concurrent writes never lose one another's changes.
-Membership changes cost queries in proportion to the change, never to the size of the group.
+Membership changes cost queries in proportion to the change, never to the size of the group. Each change is
+announced by its public signal (realms.signals) once committed, here and nowhere else (`audit.announce`).
 """
 
 from __future__ import annotations
