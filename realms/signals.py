@@ -11,10 +11,11 @@ Every signal carries these keyword arguments:
 
 - `sender`: the model class of what changed: `RealmUser`, `RealmGroup`, or the host's user model (console roles).
 - `realm`: the `realms.models.Realm` the change belongs to.
-- `source`: what made the change: "scim", "console", "admin", "saml", "command" (`actor.source`).
-- `actor`: a `realms.services.Actor`: `user` (the service account's user for SCIM, the console or admin user, None
-  for a SAML sign-in or a change made without a user), `token_hint` (the last characters of the SCIM token, "" else),
-  `source` (as above) and `username` (the user's username, "" without one).
+- `source`: what made the change: "scim", "console", "admin", "saml", "api" (the management API), "command"
+  (`actor.source`).
+- `actor`: a `realms.services.Actor`: `user` (the token's user for SCIM, a service account, and the management API;
+  the console or admin user; None for a SAML sign-in or a change made without a user), `token_hint` (the last
+  characters of the call's API token, "" without one), `source` (as above) and `username` ("" without a user).
 
 and, by signal:
 

@@ -20,9 +20,9 @@ from ..models import AuditEvent, RealmGroup, RealmUser
 class Actor:
     """Who made a change (recorded in the audit trail, and given to the receivers of realms.signals).
 
-    user: the service account's user (SCIM), the console or admin user, None for a SAML sign-in or code without one;
-    token_hint: the last characters of the SCIM call's API token ("" otherwise); source: what made the change,
-    "scim", "console", "admin", "saml" or "command" (a host may name its own).
+    user: the token's user (SCIM: a service account), the console or admin user, None for a SAML sign-in or code
+    without one; token_hint: the last characters of the call's API token ("" otherwise); source: what made it,
+    "scim", "console", "admin", "saml", "api" (the management API) or "command" (a host may name its own).
     """
 
     user: Any = None
