@@ -35,7 +35,7 @@ class RealmsConfig(AppConfig):
         quiet_xmlschema()
 
     def ready(self) -> None:
-        from . import checks, signals
+        from . import checks, receivers
 
-        signals.connect()
+        receivers.connect()
         checks.register_checks()

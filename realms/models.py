@@ -391,7 +391,7 @@ class ServiceAccount(models.Model):
     """A user of the host's AUTH_USER_MODEL that authenticates with API tokens only.
 
     Its user has no usable password, is never staff or superuser, and is refused by every login
-    (realms.signals): whatever the host's user model and authentication backends, it can only call the APIs its
+    (realms.receivers): whatever the host's user model and authentication backends, it can only call the APIs its
     groups' permissions allow.
     """
 

@@ -5,7 +5,7 @@ its combining diacritical marks (U+0300 to U+036F), then the few Latin letters t
 typed without their stroke (ø, đ, ł, ħ, ŧ, dotless i) replaced by their base letter. ASCII text is only lowered.
 
 PostgreSQL does it with core functions (`normalize`, `regexp_replace`, `translate`; a UTF8 database, the default),
-SQLite with `realms_fold`, the same steps in Python, registered on every connection (realms.signals). No extension
+SQLite with `realms_fold`, the same steps in Python, registered on every connection (realms.receivers). No extension
 is needed: `unaccent` is not installed on every host's PostgreSQL, and it folds some letters differently (ß → ss,
 æ → ae), so a search would find different users on the two databases. docs/architecture.md says why and what it
 costs.

@@ -1,101 +1,88 @@
-"""What keeps a service account a service account, whatever the host's user model and authentication backends.
+"""The apps' public signals: what a host connects to act on identity changes (revoke a device when a user is
+deprovisioned, give access when a user joins a group). Documented in docs/embedding.md ("Signals").
 
-A service account's user authenticates with API tokens only: it never has a usable password, is never staff or
-superuser (whoever saves it, the Django admin included), and any login that lets it through a backend (a host's
-SSO, RemoteUserBackend, a backend that ignores passwords) is undone before a session is handed out.
+Every signal is sent **once per change, after the transaction that made it commits** (at once when there is no
+transaction), whatever made the change: SCIM, the console, the Django admin, SAML sign-in, a management command or
+a host's own code calling `realms.services`. A change rolled back sends nothing. Receivers are called with
+`Signal.send_robust`: one that raises is logged with its traceback (logger `django.dispatch`) and neither stops
+the other receivers nor undoes the change, which is committed already, nor breaks the SCIM response.
+
+Every signal carries these keyword arguments:
+
+- `sender`: the model class of what changed: `RealmUser`, `RealmGroup`, or the host's user model (console roles).
+- `realm`: the `realms.models.Realm` the change belongs to.
+- `source`: what made the change: "scim", "console", "admin", "saml", "api" (the management API), "command"
+  (`actor.source`).
+- `actor`: a `realms.services.Actor`: `user` (the token's user for SCIM, a service account, and the management API;
+  the console or admin user; None for a SAML sign-in or a change made without a user), `token_hint` (the last
+  characters of the call's API token, "" without one), `source` (as above) and `username` ("" without a user).
+
+and, by signal:
+
+| signal | sent when | its own arguments |
+| --- | --- | --- |
+| `realm_user_provisioned` | a realm user is created (SCIM POST, first SAML sign-in) | `realm_user` |
+| `realm_user_updated` | a realm user's attributes change, `active` aside | `realm_user`, `changes` |
+| `realm_user_deactivated` | a realm user's `active` turns false | `realm_user`, `changes` |
+| `realm_user_reactivated` | a realm user's `active` turns true again | `realm_user`, `changes` |
+| `realm_user_deleted` | a realm user is deleted (SCIM DELETE, the admin) | `realm_user` (the row is gone) |
+| `realm_group_created` | a realm group is created | `realm_group`, `member_ids` |
+| `realm_group_renamed` | a realm group's displayName changes | `realm_group`, `old_name`, `new_name` |
+| `realm_group_deleted` | a realm group is deleted | `realm_group` (the row is gone), `member_ids` |
+| `realm_group_members_added` | users join an existing realm group | `realm_group`, `user_ids` |
+| `realm_group_members_removed` | users leave an existing realm group | `realm_group`, `user_ids` |
+| `console_roles_granted` | role mappings give a console user roles | `user`, `roles` |
+| `console_roles_revoked` | role mappings take roles from a console user | `user`, `roles` |
+
+- `realm_user`: the `RealmUser` as the change left it (for a deletion: as it was, its `pk` kept).
+- `changes`: `{attribute: {"old": value, "new": value}}`, the top-level SCIM attributes that changed (absent: None),
+  as the audit trail records them. A change of `active` sends `realm_user_deactivated` or `realm_user_reactivated`
+  *instead of* `realm_user_updated`, with every attribute that changed with it.
+- `realm_group`: the `RealmGroup` as the change left it (for a deletion: as it was, its `pk` kept).
+- `old_name`, `new_name`: the group's displayName before and after.
+- `member_ids`: the realm user ids (UUIDs) of the group's members: the first members of a group created, the last
+  members of a group deleted (no `..._members_added`/`..._members_removed` is sent for those).
+- `user_ids`: the realm user ids (UUIDs) that joined or left, only those whose membership really changed.
+- `user`: the console user (the host's user model); `roles`: the `django.contrib.auth.models.Group`s granted or
+  revoked, by name order.
+
+A realm user's groups changing sends the group signals, not `realm_user_updated`; deleting a user or a group sends
+no membership signal (the deletion says who left). Deleting a realm deletes its users and groups without a signal
+each (its console roles revoked are announced).
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from django.dispatch import Signal
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.signals import user_logged_in
-from django.core.exceptions import PermissionDenied
-from django.db.backends.signals import connection_created
-from django.db.models.signals import pre_delete, pre_save
+# Cached per sender (the model classes above): a signal nobody listens to costs the services one dictionary
+# lookup (`has_listeners()`) per change, and nothing else (benchmarks/signals.py, docs/performance.md).
+realm_user_provisioned = Signal(use_caching=True)
+realm_user_updated = Signal(use_caching=True)
+realm_user_deactivated = Signal(use_caching=True)
+realm_user_reactivated = Signal(use_caching=True)
+realm_user_deleted = Signal(use_caching=True)
 
-from .models import Realm, ServiceAccount, is_service_account
-from .search import fold
+realm_group_created = Signal(use_caching=True)
+realm_group_renamed = Signal(use_caching=True)
+realm_group_deleted = Signal(use_caching=True)
+realm_group_members_added = Signal(use_caching=True)
+realm_group_members_removed = Signal(use_caching=True)
 
-logger = logging.getLogger(__name__)
+console_roles_granted = Signal(use_caching=True)
+console_roles_revoked = Signal(use_caching=True)
 
-_GUARDED_FIELDS = {"password", "is_staff", "is_superuser"}
-
-
-def keep_service_account_unprivileged(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
-    """Before a user is saved: a service account's user gets no usable password and no staff/superuser flag."""
-    if instance.pk is None or (update_fields is not None and not _GUARDED_FIELDS & set(update_fields)):
-        return
-    if not ServiceAccount.objects.filter(user_id=instance.pk).exists():
-        return
-    if getattr(instance, "is_staff", False) or getattr(instance, "is_superuser", False):
-        logger.warning("Service account %s cannot be staff or superuser: flags cleared", instance.get_username())
-    if hasattr(instance, "is_staff"):
-        instance.is_staff = False
-    if hasattr(instance, "is_superuser"):
-        instance.is_superuser = False
-    if instance.has_usable_password():
-        instance.set_unusable_password()
-
-
-def refuse_service_account_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    """A service account that got through an authentication backend gets no session: the login is undone."""
-    if not is_service_account(user):
-        return
-    logger.warning("Login refused for service account %s", user.get_username())
-    if request is not None and hasattr(request, "session"):
-        request.session.flush()
-    raise PermissionDenied("Service accounts authenticate with API tokens only; they cannot log in.")
-
-
-def realm_sign_in_ended_on_save(sender: Any, instance: Realm, update_fields: Any = None, **kwargs: Any) -> None:
-    """Before a realm is saved with its login turned off: the roles it gave and the sessions opened through it go,
-    in the saving transaction (the admin's and the console's are atomic), whoever saves it."""
-    if instance.pk is None or instance.enabled_for_login:
-        return
-    if update_fields is not None and "enabled_for_login" not in update_fields:
-        return
-    if Realm.objects.filter(pk=instance.pk, enabled_for_login=True).exists():
-        from .services import Actor, roles
-
-        roles.on_realm_sign_in_ended(instance, Actor(source="console"), "login turned off")
-
-
-def realm_sign_in_ended_on_delete(sender: Any, instance: Realm, **kwargs: Any) -> None:
-    """Before a realm is deleted (admin, shell, anything): its roles and sessions go first (the links that say
-    whom they were given to are deleted with it)."""
-    from .models import AuditEvent
-    from .services import Actor, roles
-
-    roles.on_realm_sign_in_ended(instance, Actor(source="console"), "realm deleted")
-    # The trail outlives the realm (realm NULL), the revocations just recorded included: the deletion's own
-    # SET_NULL only covers the events it collected before this signal.
-    AuditEvent.objects.filter(realm=instance).update(realm=None)
-
-
-def _unicode_lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
-def sqlite_unicode_lower(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """SQLite's built-in lower() folds ASCII letters only; PostgreSQL's folds every letter. userName and
-    displayName are unique per realm case-insensitively (RFC 7643 §4.1.1), through indexes on lower(), and `eq`
-    filters compare lower() of both sides: on SQLite, lower() is replaced on every connection by Python's
-    str.lower (deterministic, so indexes may use it), and "Émile" and "émile" are one user on both databases.
-    """
-    if connection.vendor == "sqlite":
-        connection.connection.create_function("lower", 1, _unicode_lower, deterministic=True)
-        # The console's case- and accent-insensitive search (realms.search): PostgreSQL runs translate(lower()).
-        connection.connection.create_function("realms_fold", 1, fold, deterministic=True)
-
-
-def connect() -> None:
-    connection_created.connect(sqlite_unicode_lower, dispatch_uid="realms_sqlite_unicode_lower")
-    pre_save.connect(realm_sign_in_ended_on_save, sender=Realm, dispatch_uid="realms_realm_login_off")
-    pre_delete.connect(realm_sign_in_ended_on_delete, sender=Realm, dispatch_uid="realms_realm_deleted")
-    pre_save.connect(
-        keep_service_account_unprivileged, sender=get_user_model(), dispatch_uid="realms_service_account_unprivileged"
-    )
-    user_logged_in.connect(refuse_service_account_login, dispatch_uid="realms_service_account_login")
+__all__ = [
+    "console_roles_granted",
+    "console_roles_revoked",
+    "realm_group_created",
+    "realm_group_deleted",
+    "realm_group_members_added",
+    "realm_group_members_removed",
+    "realm_group_renamed",
+    "realm_user_deactivated",
+    "realm_user_deleted",
+    "realm_user_provisioned",
+    "realm_user_reactivated",
+    "realm_user_updated",
+]

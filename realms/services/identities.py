@@ -5,7 +5,8 @@ UserData/GroupData and membership changes, and maps the errors raised here to SC
 one transaction (joining the caller's, without a savepoint, when there is one), so a request either applies whole
 or not at all. The row being changed is locked (`locked_user`/`locked_group`, which a caller may take itself before
 computing the change, as the SCIM PATCH view does) so that concurrent writes never lose one another's changes.
-Membership changes cost queries in proportion to the change, never to the size of the group.
+Membership changes cost queries in proportion to the change, never to the size of the group. Each change is
+announced by its public signal (realms.signals) once committed, here and nowhere else (`audit.announce`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from django.utils import timezone
 from .. import (
     lookups,  # noqa: F401 (registers `__in_array`: id lists of any length as one parameter)
     queries,
+    signals,
 )
 from ..aggregates import decode_emails
 from ..models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
 from ..sql import save_if_version, save_together
 from . import roles
-from .audit import Actor, audit_event
+from .audit import Actor, announce_group, announce_group_members, announce_user, audit_event
 
 
 class IdentityError(Exception):
@@ -213,6 +215,7 @@ def create_user(realm: Realm, data: UserData, actor: Actor) -> RealmUser:
         raise _conflict_from_integrity_error(
             exc, "user", "userName", data.username, data.external_id, model=RealmUser, realm_id=realm.pk
         ) from None
+    announce_user(AuditEvent.Action.USER_CREATED, user, actor)
     return user
 
 
@@ -290,6 +293,7 @@ def replace_user(
         ) from None
     if old_active != data.active:
         roles.on_user_active_changed(user, actor)  # the linked console user's roles and sessions, same commit
+    announce_user(action, user, actor, changes)
     return user
 
 
@@ -325,6 +329,7 @@ def replace_user_if_unchanged(user: RealmUser, data: UserData, actor: Actor) -> 
     replace_emails = (RealmEmail, "user") if emails_changed else None
     if not save_if_version(user, old_version, inserts=[*new_emails, event], replace_children=replace_emails):
         return None  # written meanwhile: the caller replaces under the lock
+    announce_user(AuditEvent.Action.USER_UPDATED, user, actor, changes)  # autocommit: sent now, the row written
     return user
 
 
@@ -341,6 +346,7 @@ def delete_user(user: RealmUser, actor: Actor, expected_version: int | None = No
         [audit_event(user.realm_id, actor, AuditEvent.Action.USER_DELETED, "User", user.pk, user.username, changes)]
     )
     roles.on_user_deleted(user, actor)
+    announce_user(AuditEvent.Action.USER_DELETED, user, actor)
     user.delete()
 
 
@@ -423,6 +429,7 @@ def create_group(realm: Realm, data: GroupData, actor: Actor, member_ids: Sequen
     save_together(
         [audit_event(realm.pk, actor, AuditEvent.Action.GROUP_CREATED, "Group", group.pk, group.display_name, changes)]
     )
+    announce_group(signals.realm_group_created, group, actor, member_ids=changes.get("members", {}).get("added", []))
     return group
 
 
@@ -449,6 +456,7 @@ def update_group(
     group = _lock(group, expected_version, locked, locked_group)
     realm = group.realm
     changes: dict[str, Any] = {}
+    old_name = group.display_name
     if data is not None:
         changes = _diff(group.attributes, data.attributes)
         if changes:
@@ -474,6 +482,9 @@ def update_group(
         action, recorded = AuditEvent.Action.GROUP_MEMBERS_CHANGED, {"members": delta}
     event = audit_event(realm.pk, actor, action, "Group", group.pk, group.display_name, recorded)
     _save_group(group, data, event)  # the group and its audit event in one statement on PostgreSQL
+    if group.display_name != old_name:
+        announce_group(signals.realm_group_renamed, group, actor, old_name=old_name, new_name=group.display_name)
+    announce_group_members(group, actor, delta)
     return group
 
 
@@ -492,6 +503,7 @@ def delete_group(group: RealmGroup, actor: Actor, expected_version: int | None =
     )
     save_together([event])
     roles.on_group_deleted(group, actor)
+    announce_group(signals.realm_group_deleted, group, actor, member_ids=[pk for pk, _ in members])
     # Its members' `groups` change: their versions move forward, in one UPDATE, before the memberships go.
     if members:
         RealmUser.objects.filter(pk__in_array=[pk for pk, _ in members]).update(

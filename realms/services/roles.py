@@ -27,9 +27,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .. import signals
 from ..models import (
     AuditEvent,
     ConsoleUserLink,
+    Realm,
     RealmGrantedRole,
     RealmGroup,
     RealmGroupMembership,
@@ -38,7 +40,7 @@ from ..models import (
     RealmUser,
     is_service_account,
 )
-from .audit import Actor, audit_event
+from .audit import Actor, announce, audit_event
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +145,8 @@ def _record_changes(links: Sequence[ConsoleUserLink], actor: Actor, changes: Rol
     role_ids = set().union(*changes.granted.values(), *changes.revoked.values())
     if not role_ids:
         return
-    names = dict(Group.objects.filter(pk__in=role_ids).values_list("pk", "name"))
+    found = Group.objects.in_bulk(role_ids)  # id and name: the same query as for the names alone
+    names = {pk: role.name for pk, role in found.items()}
     by_user = {link.console_user_id: link for link in links}
     events = []
     for action, per_user in (
@@ -159,6 +162,24 @@ def _record_changes(links: Sequence[ConsoleUserLink], actor: Actor, changes: Rol
                     "%s %s: console user %s, realm %s", action, names.get(role_id), user_id, by_user[user_id].realm_id
                 )
     AuditEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+    _announce_changes(by_user, actor, changes, found)
+
+
+def _announce_changes(
+    by_user: dict[int, ConsoleUserLink], actor: Actor, changes: RoleChanges, found: dict[int, Group]
+) -> None:
+    """console_roles_granted / _revoked, one per console user and direction, once committed (realms.signals)."""
+    model = get_user_model()
+    per_signal = ((signals.console_roles_granted, changes.granted), (signals.console_roles_revoked, changes.revoked))
+    wanted = [(signal, per_user) for signal, per_user in per_signal if per_user and signal.has_listeners(model)]
+    if not wanted:
+        return
+    realms = Realm.objects.in_bulk({by_user[user_id].realm_id for _, per_user in wanted for user_id in per_user})
+    for signal, per_user in wanted:
+        for user_id, ids in per_user.items():
+            link = by_user[user_id]
+            granted = sorted((found[i] for i in ids if i in found), key=lambda role: (role.name, role.pk))
+            announce(signal, model, realms.get(link.realm_id), actor, user=link.console_user, roles=granted)
 
 
 def _links(queryset) -> Iterable[list[ConsoleUserLink]]:

@@ -126,6 +126,7 @@ class UserViewSet(UserMixin, SCIMViewSet):
         read_ahead, user = self._read_ahead(read) if read is not None else (False, None)
         if read_ahead and user is not None and if_match_holds(request, user.version):
             data = parse_user(request.data)
+            user.realm = self.realm  # read with the token: no query for what the signals of the write carry
             replaced = services.replace_user_if_unchanged(user, data, self.actor())
             if replaced is not None:
                 return with_etag(Response(self.represent(replaced)), replaced.version)

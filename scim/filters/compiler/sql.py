@@ -29,7 +29,7 @@ _SQLITE_MAX_INT: Final = 2**63 - 1
 
 def _ascii_lower(text: str) -> str:
     """Lower-case ASCII letters only, like PostgreSQL's ``lower()`` under ``"C"``: for attribute names and keywords,
-    which are ASCII (RFC 7643 §2.1 ATTRNAME). Values fold every letter on both databases (realms.signals)."""
+    which are ASCII (RFC 7643 §2.1 ATTRNAME). Values fold every letter on both databases (realms.receivers)."""
     return text.translate(_ASCII_LOWER)
 
 
