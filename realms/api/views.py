@@ -110,7 +110,7 @@ class RealmViewSet(ManagementAPIMixin, viewsets.ModelViewSet):
         refuse_realm_restricted(request, "delete realms")
         realm = self.get_object()
         with transaction.atomic():
-            realm.delete()  # its roles and sessions go first (realms.signals), its audit trail stays
+            realm.delete()  # its roles and sessions go first (realms.receivers), its audit trail stays
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -64,7 +64,7 @@ def update_service_account(
     is_active: bool | None = None,
 ) -> ServiceAccount:
     """Change what may change on a service account (None: left as is). Deactivated, every call with its tokens is
-    refused (authenticate_token); its username, password and staff flags are never changed here (realms.signals)."""
+    refused (authenticate_token); its username, password and staff flags are never changed here (realms.receivers)."""
     if description is not None and description != account.description:
         account.description = description
         account.save(update_fields=["description"])

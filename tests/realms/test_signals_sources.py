@@ -176,6 +176,32 @@ def test_console_role_mapping_pages_announce_the_roles_granted_and_revoked(
     assert event["actor"].user == superuser
 
 
+def test_management_api_role_mappings_announce_the_roles_granted_and_revoked(
+    client, saml_realm, idp, scim, admins_role, superuser, received, commit
+):
+    user_id = scim.post("/Users", okta_user("jane@example.com")).json()["id"]
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Okta admins"}
+    scim.post("/Groups", {**body, "members": [{"value": user_id}]})
+    sign_in(client, saml_realm, idp, "jane@example.com")
+    api = Client()
+    api.force_login(superuser)
+    url = f"/api/realms/{saml_realm.pk}/role-mappings/"
+    received.clear()
+    with commit():
+        response = api.post(
+            url, {"realm_group": "Okta admins", "role": admins_role.name}, content_type="application/json"
+        )
+    assert response.status_code == 201, response.content
+    event = received.one("console_roles_granted")
+    assert (event["user"], event["roles"], event["source"]) == (console_user(), [admins_role], "api")
+    assert event["actor"].user == superuser
+    received.clear()
+    with commit():
+        assert api.delete(f"{url}{response.json()['id']}/").status_code == 204
+    event = received.one("console_roles_revoked")
+    assert (event["user"], event["roles"], event["source"]) == (console_user(), [admins_role], "api")
+
+
 def test_a_realm_whose_sign_in_is_turned_off_announces_the_roles_it_took(
     client, saml_realm, idp, scim, admins_role, received, commit
 ):
