@@ -53,12 +53,12 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 # The layers a call's time is put in, by the file its functions live in (first match wins, innermost frame).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("sql (driver)", ("psycopg/", "sqlite3/", "django/db/backends/")),
-    ("token auth", ("realms/authentication.py", "realms/token_query.py", "scim/authentication.py")),
+    ("token auth", ("realms/authentication.py", "realms/sql/token_query.py", "scim/authentication.py")),
     ("request log", ("scim/request_log.py",)),
     ("throttle", ("scim/throttling.py", "rest_framework/throttling.py", "django/core/cache/")),
     ("filter parse/compile", ("scim/filters/",)),
     ("patch/resources", ("scim/patch.py", "scim/resources.py", "scim/schemas/", "scim/selection.py")),
-    ("services", ("realms/services/", "realms/sql.py", "realms/queries.py", "realms/aggregates.py")),
+    ("services", ("realms/services/", "realms/sql/__init__.py", "realms/sql/queries.py", "realms/sql/aggregates.py")),
     ("render/parse json", ("scim/negotiation.py", "json/", "rest_framework/renderers.py", "rest_framework/parsers.py")),
     ("scim views", ("scim/views/",)),
     ("drf dispatch", ("rest_framework/",)),
@@ -198,7 +198,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("connection health check (SELECT 1)", ("close_if_health_check_failed",)),
     ("token authentication (query + Python)", ("authenticate_token", "check_token_format")),
     ("BEGIN and COMMIT", ("django/db/transaction.py", "_exec_command", "set_autocommit")),
-    ("the call's own SQL (round trips)", ("realms/sql.py", "realms/queries.py", "psycopg/", "django/db/")),
+    ("the call's own SQL (round trips)", ("realms/sql/__init__.py", "realms/sql/queries.py", "psycopg/", "django/db/")),
     ("body parsing", ("rest_framework/request.py:_parse", "scim/negotiation.py:parse", "check_storable")),
     ("filter parsing", ("scim/filters/",)),
     ("body to UserData, diff", ("scim/resources.py", "scim/patch.py", "scim/schemas", "realms/services/")),

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from realms.views_saml import ConsoleLoginView
+from realms.console.saml import ConsoleLoginView
 
 from . import views
 from .forms import ConsoleAuthenticationForm

@@ -15,9 +15,11 @@ from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
-from . import shown_once, urls_helpers
+from . import urls_helpers
+from .console import shown_once
+from .console.forms import new_service_account_username
+from .console.okta import OKTA_PROVISIONING_ACTIONS
 from .datetimes import local
-from .forms import new_service_account_username
 from .models import (
     APIToken,
     AuditEvent,
@@ -29,7 +31,6 @@ from .models import (
     ServiceAccount,
 )
 from .services import accounts as account_services
-from .views_okta import OKTA_PROVISIONING_ACTIONS
 
 
 def _username_lookup(prefix: str) -> str:

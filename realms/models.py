@@ -499,7 +499,7 @@ def is_service_account(user: Any) -> bool:
     """Whether `user` (any AUTH_USER_MODEL instance, or None/anonymous) is a service account."""
     if user is None or getattr(user, "pk", None) is None:
         return False
-    known = getattr(user, "realms_is_service_account", None)  # read with an API token (realms.token_query)
+    known = getattr(user, "realms_is_service_account", None)  # read with an API token (realms.sql.token_query)
     if known is not None:
         return known
     try:

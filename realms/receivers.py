@@ -17,7 +17,7 @@ from django.db.backends.signals import connection_created
 from django.db.models.signals import pre_delete, pre_save
 
 from .models import Realm, ServiceAccount, is_service_account
-from .search import fold
+from .sql.search import fold
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def sqlite_unicode_lower(sender: Any, connection: Any, **kwargs: Any) -> None:
     """
     if connection.vendor == "sqlite":
         connection.connection.create_function("lower", 1, _unicode_lower, deterministic=True)
-        # The console's case- and accent-insensitive search (realms.search): PostgreSQL runs translate(lower()).
+        # The console's case- and accent-insensitive search (realms.sql.search): PostgreSQL runs translate(lower()).
         connection.connection.create_function("realms_fold", 1, fold, deterministic=True)
 
 

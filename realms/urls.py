@@ -1,6 +1,12 @@
 from django.urls import include, path
 
-from . import extensions, views, views_accounts, views_activity, views_okta, views_roles, views_saml
+from . import extensions
+from .console import accounts as views_accounts
+from .console import activity as views_activity
+from .console import okta as views_okta
+from .console import roles as views_roles
+from .console import saml as views_saml
+from .console import views
 
 app_name = "realms"
 

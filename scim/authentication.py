@@ -1,9 +1,9 @@
 """SCIM's token authentication: the realm of the URL is read with the token, in the same query.
 
 Every SCIM call needs both the API token (with its user and permissions) and the realm at its root URL, with its
-counts. They share no relation; one hand-written statement reads them side by side (realms/token_query.py): a
+counts. They share no relation; one hand-written statement reads them side by side (realms/sql/token_query.py): a
 round trip fewer on every call. On PostgreSQL, the one realm user or group that a GET by id or an IdP's lookup
-reads comes in that statement too (realms.queries.Read), used only after every check below. What the token may do
+reads comes in that statement too (realms.sql.queries.Read), used only after every check below. What the token may do
 is decided exactly as for every API token (realms.services.accounts.authenticate_token): an unknown, revoked or
 expired token is refused before the realm is looked at.
 """

@@ -18,17 +18,18 @@ from django.urls import path
 from django.utils import timezone
 from django.views.generic import ListView
 
-from realms import access
+from realms.console import access
+from realms.console.filters import DATETIME_WIDGET
+from realms.console.views import FilteredListMixin, RealmChildMixin
 from realms.datetimes import local
-from realms.filters import DATETIME_WIDGET
 from realms.models import Realm
-from realms.views import FilteredListMixin, RealmChildMixin
 
 from .conf import app_settings
 from .models import RealmSCIMStatus, SCIMRequestError
 
 # Failed SCIM requests with their detail: the realm's "Latest errors" and its SCIM requests page, one rule for both
-# (realms.access). A realm's status (last request, last success, how many errors) is the realm's: realms.view_realm.
+# (realms.console.access). A realm's status (last request, last success, how many errors) is the realm's:
+# realms.view_realm.
 REQUEST_LOG = ("realms.view_realm", "scim.view_scimrequesterror")
 ERROR_WINDOW = datetime.timedelta(hours=24)
 ERRORS_SHOWN = 5

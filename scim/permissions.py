@@ -4,7 +4,7 @@ GET and POST /.search need view, POST add, PUT and PATCH change, DELETE delete, 
 realms.realmgroup; discovery endpoints need any one of the eight.
 
 The decision is made from the permission names read with the API token, in the token's own query
-(`token.permission_names`, realms/token_query.py: granted to the user directly or through its groups, as
+(`token.permission_names`, realms/sql/token_query.py: granted to the user directly or through its groups, as
 ModelBackend reads them), and `is_superuser`: no query of its own, on every call. The management API decides
 the same way (realms.api.permissions.has_perm).
 """

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import urls_helpers
-from ..forms import RealmForm
+from ..console.forms import RealmForm
 from ..models import APIToken, Realm, RealmGroup, RealmGroupRoleMapping, ServiceAccount
 from .base import ManagementModelSerializer, UTCDateTimeField, as_uuid
 

@@ -18,7 +18,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..forms import new_service_account_username
+from ..console.forms import new_service_account_username
 from ..models import APIToken, Realm, ServiceAccount
 from ..services import accounts as services
 from .base import Conflict, ManagementAPIMixin, find_realm

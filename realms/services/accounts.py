@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from realms.token_query import TokenQuery
+from realms.sql.token_query import TokenQuery
 
 from ..models import APIToken, ServiceAccount
 from ..tokens import MalformedToken, check_token_format, generate_token, hash_token
@@ -121,7 +121,7 @@ def revoke_token(token: APIToken, *, revoked_by: Any | None = None) -> APIToken:
 
 
 # The token with its user and the user's permission names, by key_hash, in one hand-written query
-# (realms/token_query.py); the SCIM API reads the realm of its URL in the same query (scim/authentication.py).
+# (realms/sql/token_query.py); the SCIM API reads the realm of its URL in the same query (scim/authentication.py).
 TOKEN_BY_HASH = TokenQuery(APIToken)
 
 

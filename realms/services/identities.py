@@ -21,14 +21,15 @@ from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .. import (
+from .. import signals
+from ..models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
+from ..sql import (
     lookups,  # noqa: F401 (registers `__in_array`: id lists of any length as one parameter)
     queries,
-    signals,
+    save_if_version,
+    save_together,
 )
-from ..aggregates import decode_emails
-from ..models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
-from ..sql import save_if_version, save_together
+from ..sql.aggregates import decode_emails
 from . import roles
 from .audit import Actor, announce_group, announce_group_members, announce_user, audit_event
 
@@ -223,7 +224,7 @@ def locked_user(realm: Realm, pk: uuid.UUID) -> RealmUser | None:
     """The user, its row locked until the end of the caller's transaction (only this row: not the realm's).
 
     It comes with `emails_json` (a replacement compares them) and `groups_json` (a response shows them), read under
-    the lock in the same hand-written query (realms/queries.py).
+    the lock in the same hand-written query (realms/sql/queries.py).
     """
     user = queries.locked_user(realm.pk, pk)
     if user is not None:
@@ -435,7 +436,7 @@ def create_group(realm: Realm, data: GroupData, actor: Actor, member_ids: Sequen
 
 def locked_group(realm: Realm, pk: uuid.UUID) -> RealmGroup | None:
     """The group, its row locked until the end of the caller's transaction, with whether it maps to roles (the role
-    hooks need it on every membership change), in one hand-written query (realms/queries.py)."""
+    hooks need it on every membership change), in one hand-written query (realms/sql/queries.py)."""
     group = queries.locked_group(realm.pk, pk)
     if group is not None:
         group.realm = realm

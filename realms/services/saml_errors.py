@@ -1,4 +1,4 @@
-"""Refusals of a SAML sign-in: one exception hierarchy, rendered and logged by `realms.views_saml.render_login_error`.
+"""Refusals of a SAML sign-in: one exception hierarchy, rendered and logged by `realms.console.saml.render_login_error`.
 
 Each message is written for the person trying to sign in (what to do, or whom to ask); `detail` is for the log.
 """

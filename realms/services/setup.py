@@ -16,7 +16,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from ..models import APIToken, Realm, ServiceAccount
-from ..search import fold
+from ..sql.search import fold
 from . import accounts as account_services
 
 # The eight permissions a SCIM service account needs (RFC 7644 verbs mapped to Django's model permissions).
@@ -222,7 +222,7 @@ _SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 def service_account_username(realm_name: str) -> str:
     """A readable username for a realm's service account: "Okta Prod \u2013 Europe (Zürich)" becomes
-    scim-okta-prod-europe-zurich. Accents are dropped as the console's search drops them (realms.search.fold),
+    scim-okta-prod-europe-zurich. Accents are dropped as the console's search drops them (realms.sql.search.fold),
     every run of other characters becomes one hyphen, so the name passes the host's username validation
     (AbstractUser's letters, digits and @/./+/-/_). A name with no Latin letter or digit gives scim-realm."""
     slug = _SEPARATORS.sub("-", fold(realm_name)).strip("-")

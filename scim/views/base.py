@@ -3,7 +3,7 @@ and root.py add only their handlers):
 
 1. **Parse the headers, authenticate, authorise** (`SCIMView.initial`): the body's declared size (413), the API
    token read with its realm, its permissions and, when the URL names one row, that row, in one statement
-   (scim.authentication, realms.token_query; 401), the rate limit (scim.throttling; 429), the permission the HTTP
+   (scim.authentication, realms.sql.token_query; 401), the rate limit (scim.throttling; 429), the permission the HTTP
    method needs (scim.permissions; 403), the realm of the URL with SCIM on and the token's realm restriction
    (404), the method (405), an empty body (400), the URL's ids, query parameters and headers (parsing.py; 400).
 2. **Parse the request**: list parameters and filters (parsing.py, scim.filters), bodies (scim.negotiation: JSON
@@ -27,9 +27,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSetMixin
 
-from realms import queries, urls_helpers
+from realms import urls_helpers
 from realms.models import Realm
 from realms.services import Actor
+from realms.sql import queries
 
 from .. import request_log
 from ..authentication import SCIMTokenAuthentication

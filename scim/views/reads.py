@@ -1,5 +1,5 @@
 """Read: the User or Group resources a SCIM call reads, one by id (with its ETag) or a filtered, sorted page, and the
-IdP lookups served by hand-written SQL (realms.queries), read in the token's own statement when the URL says which
+IdP lookups served by hand-written SQL (realms.sql.queries), read in the token's own statement when the URL says which
 row (`read_with_token`)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from realms import queries, token_query
+from realms.sql import queries, token_query
 
 from ..errors import InvalidFilter, InvalidValue, NotFound, SCIMError
 from ..filters import Compare
@@ -22,7 +22,7 @@ from .etags import not_modified, with_etag
 from .parsing import ListQuery, list_response, parse_list_query
 
 # The attributes IdPs look resources up by before creating them (docs/idp-notes: Okta's userName, Entra's
-# externalId, both IdPs' group displayName): equality on them is served by hand-written SQL (realms/queries.py),
+# externalId, both IdPs' group displayName): equality on them is served by hand-written SQL (realms/sql/queries.py),
 # with the column and the caseExact of RFC 7643 (userName §4.1.1 and a Group's displayName §4.2: caseExact false,
 # compared lower-cased like the filter compiler does; externalId §3.1: caseExact true).
 LOOKUP_ATTRIBUTES: dict[str, dict[str, tuple[str, bool]]] = {
@@ -74,7 +74,7 @@ class ResourceMixin:
 
     def read_with_token(self, request: Request, url_kwargs: dict[str, Any]) -> queries.Read | None:
         """GET /Users/{id} and an IdP's lookup from the first result (`userName eq "…"`: every one Okta makes)
-        read one row that the URL names: realms.queries.Read, read in the token's statement on PostgreSQL. A URL
+        read one row that the URL names: realms.sql.queries.Read, read in the token's statement on PostgreSQL. A URL
         that does not parse reads nothing ahead: the call then refuses it as usual, after authentication."""
         try:
             action = getattr(self, "action", None)  # viewsets only

@@ -12,9 +12,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from realms import queries, services
-from realms.aggregates import UserGroupsJSON, decode_groups
+from realms import services
 from realms.models import RealmGroupMembership, RealmUser
+from realms.sql import queries
+from realms.sql.aggregates import UserGroupsJSON, decode_groups
 
 from .. import schemas as S
 from ..errors import InvalidValue, PreconditionFailed, Uniqueness

@@ -63,7 +63,7 @@ def test_the_403_page_offers_a_way_back(client, realm):
 
 
 def test_the_500_page_is_styled_and_never_shows_a_traceback(realm, monkeypatch, settings):
-    from realms import views
+    from realms.console import views
 
     settings.DEBUG = False
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from realms.models import RealmEmail
-from realms.search import fold
+from realms.sql.search import fold
 
 from ..factories import RealmFactory, RealmGroupFactory, RealmGroupMembershipFactory, RealmUserFactory
 
@@ -83,7 +83,7 @@ def test_fold_in_python_and_in_sql_agree(people):
     from django.db.models import Value
 
     from realms.models import RealmUser
-    from realms.search import Folded
+    from realms.sql.search import Folded
 
     samples = ["Ångström", "ŁÓDŹ", "Nguyễn Văn", "Øre", "ÇA", "straße", "Æsir", "ﬁle", "Ελλάδα", "mixed Ü", "plain"]
     row = RealmUser.objects.annotate(**{f"s{i}": Folded(Value(text)) for i, text in enumerate(samples)}).first()

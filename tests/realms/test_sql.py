@@ -1,5 +1,5 @@
-"""The hand-written SQL of the hot path (realms/sql.py, queries.py, token_query.py) gives exactly what the ORM gives,
-on SQLite and PostgreSQL.
+"""The hand-written SQL of the hot path (realms/sql/: __init__.py, queries.py, token_query.py) gives exactly what the
+ORM gives, on SQLite and PostgreSQL.
 
 The token, realm, user and lookup queries of every SCIM call run through it, so a difference here would be a wrong
 answer on every call: these tests compare each with the ORM's evaluation of the equivalent queryset, the values
@@ -24,8 +24,6 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from realms import queries
-from realms.aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails, decode_groups
 from realms.models import (
     APIToken,
     AuditEvent,
@@ -39,8 +37,9 @@ from realms.models import (
 )
 from realms.services import accounts as account_services
 from realms.services import locked_user
-from realms.sql import Columns, convert, fetch, save_together, table_fields
-from realms.token_query import realm_counts_read
+from realms.sql import Columns, convert, fetch, queries, save_together, table_fields
+from realms.sql.aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails, decode_groups
+from realms.sql.token_query import realm_counts_read
 from scim.views.groups import GroupViewSet
 from scim.views.parsing import parse_list_query
 from scim.views.reads import LOOKUP_ATTRIBUTES
@@ -348,7 +347,7 @@ def test_an_idp_lookup_answers_what_the_general_filter_answers(client, name, oth
 def test_every_idp_lookup_takes_the_hand_written_path_with_the_filters_answer(
     db, view, attr, value, wanted, start_index, count
 ):
-    """What Okta and Entra look resources up by is served by realms.queries.lookup, with the answer of the
+    """What Okta and Entra look resources up by is served by realms.sql.queries.lookup, with the answer of the
     filter compiler's queryset: the same rows, in the same order, from the same position."""
     realm = RealmFactory()
     make = RealmUserFactory if view is UserViewSet else RealmGroupFactory

@@ -138,7 +138,7 @@ def test_a_username_lookup_and_one_user_stay_within_budget(client):
 @pytest.mark.django_db
 def test_on_postgresql_a_get_by_id_and_an_idp_lookup_are_one_statement(client):
     """The two reads Okta makes most (its lookup before every POST, the GET before every PUT) name their one row in
-    the URL: PostgreSQL reads it in the token's own statement (realms.queries.Read), a round trip fewer, with the
+    the URL: PostgreSQL reads it in the token's own statement (realms.sql.queries.Read), a round trip fewer, with the
     same answer; a lookup that finds nothing and a group's lookup too."""
     if connection.vendor != "postgresql":
         pytest.skip("a lateral join: PostgreSQL only (SQLite has no round trip to save)")

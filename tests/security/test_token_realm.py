@@ -65,7 +65,7 @@ def test_quickstart_token_is_restricted_to_its_realm(client, db):
 
 def test_a_refused_call_shows_nothing_of_the_row_its_url_named(client, scim_group):
     """A GET by id and an IdP's lookup name their row in the URL, and on PostgreSQL the token's own statement reads
-    it (realms.queries.Read). A token that may not see it (restricted to another realm, revoked, without the view
+    it (realms.sql.queries.Read). A token that may not see it (restricted to another realm, revoked, without the view
     permission, or a realm with SCIM off) gets its error and nothing of the row: not its id, not its userName."""
     from django.contrib.auth.models import Group
 

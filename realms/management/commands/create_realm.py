@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from realms import services, urls_helpers
-from realms.forms import validate_idp_metadata
+from realms.console.forms import validate_idp_metadata
 from realms.models import Realm
 
 

@@ -1,4 +1,4 @@
-"""The reads of realm users and groups that SCIM calls make most, as hand-written SQL (realms/sql.py says why).
+"""The reads of realm users and groups that SCIM calls make most, as hand-written SQL (realms/sql/__init__.py says why).
 
 Each function is one statement whose text is built once per process and database vendor, with the model's
 columns from `_meta`; every value is a parameter. `tests/realms/test_sql.py` checks that each gives exactly what
@@ -13,9 +13,9 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from ..models import RealmGroup, RealmGroupRoleMapping, RealmUser
+from . import Columns, fetch, for_update_of, param, require_transaction, statement
 from .aggregates import UserEmailsJSON, UserGroupsJSON
-from .models import RealmGroup, RealmGroupRoleMapping, RealmUser
-from .sql import Columns, fetch, for_update_of, param, require_transaction, statement
 
 USER_COLUMNS = Columns(RealmUser)
 GROUP_COLUMNS = Columns(RealmGroup)
@@ -120,7 +120,7 @@ class Read:
     (`GET /Users/{id}`) or by an attribute unique in the realm (an IdP's lookup: userName and a group's
     displayName case-insensitively, externalId exactly). At most one row either way.
 
-    On PostgreSQL the token's own statement reads it (realms/token_query.py, a lateral join): a round trip fewer
+    On PostgreSQL the token's own statement reads it (realms/sql/token_query.py, a lateral join): a round trip fewer
     for the two calls Okta makes most. What it read is used only once the token, the realm and the permission
     have been checked; a refused call never sees it.
     """
@@ -130,7 +130,7 @@ class Read:
     value: Any
     case_insensitive: bool = False
     with_groups: bool = False
-    with_emails: bool = False  # a user's `emails_json` too: what a replacement compares (realms.aggregates)
+    with_emails: bool = False  # a user's `emails_json` too: what a replacement compares (realms.sql.aggregates)
 
     @property
     def extra(self) -> tuple[str, ...]:
@@ -162,7 +162,7 @@ class Read:
 
 def locked_user(realm_pk: uuid.UUID, pk: uuid.UUID, using: str = DEFAULT_DB_ALIAS) -> RealmUser | None:
     """The realm's user `pk`, its row (only its row) locked until the end of the transaction, with `emails_json`
-    and `groups_json` read under the lock (realms.aggregates)."""
+    and `groups_json` read under the lock (realms.sql.aggregates)."""
     require_transaction(using)
     connection = connections[using]
 

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
-from .models import RealmGroup, RealmGroupRoleMapping
-from .services import Actor, roles
+from ..models import RealmGroup, RealmGroupRoleMapping
+from ..services import Actor, roles
 from .views import RealmChildMixin
 
 WRITE_PERMISSION = (

@@ -15,14 +15,14 @@ from typing import Any
 
 from django.db.models import Expression, TextField
 
-from .models import RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
+from ..models import RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
 
 
 class _UserJSONArray(Expression):
     """A JSON array (as text) built from rows related to the outer RealmUser row; SQL per database below.
 
     An expression for querysets (`.annotate(groups_json=UserGroupsJSON())`), and `sql(connection)` for the
-    hand-written queries of realms/queries.py, where the outer row is the RealmUser table itself (not aliased).
+    hand-written queries of realms/sql/queries.py, where the outer row is the RealmUser table itself (not aliased).
     """
 
     output_field = TextField()

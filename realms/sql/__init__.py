@@ -3,7 +3,7 @@
 Every SCIM call reads a token with its user, permissions and realm, and then one resource or one IdP lookup; a
 write saves a row, its emails and an audit event. Building those querysets and compiling them to SQL took more
 Python time than PostgreSQL took to run them (docs/performance.md), so the few statements of the hot path are
-written by hand (`realms/queries.py`, `realms/token_query.py`) with what this module provides:
+written by hand (`realms/sql/queries.py`, `realms/sql/token_query.py`) with what this module provides:
 
 - `Columns`: a model's columns in a SELECT, from the documented `_meta` API (`get_fields()`, `db_table`, each
   field's `column` and `attname`), quoted by `connection.ops.quote_name`, and the instances built from a row with

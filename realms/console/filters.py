@@ -2,7 +2,7 @@
 
 Each filter compiles to one SQL query over indexed columns where it can (userName, externalId, active, displayName,
 audit events by realm and time); searches are substring matches limited to one realm that ignore letter case and
-accents on both databases (realms.search).
+accents on both databases (realms.sql.search).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from .models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmUser
-from .search import Folded, fold
+from ..models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmUser
+from ..sql.search import Folded, fold
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 GROUP_CHOICES_SHOWN = 200  # a realm with more groups still filters by any of them (?group=<id>), the menu stops here
@@ -23,7 +23,7 @@ GROUP_CHOICES_SHOWN = 200  # a realm with more groups still filters by any of th
 
 def folded_ordering(*fields: str) -> list:
     """Order by names as people read them: "åsa" and "émile" with the a's and e's, not after "zoé" (the console's
-    search folding, realms.search: the same order on SQLite and PostgreSQL), the exact value breaking ties."""
+    search folding, realms.sql.search: the same order on SQLite and PostgreSQL), the exact value breaking ties."""
     ordering: list = []
     for field in fields:
         name = field.lstrip("-")
@@ -198,7 +198,7 @@ class AuditEventFilter(django_filters.FilterSet):
         if not value:
             return qs
         if is_uuid(value):
-            from .views_activity import involving, with_changes_text
+            from .activity import involving, with_changes_text
 
             # A user's history includes the group membership changes that added or removed it (none before the
             # user existed: the scan of membership events starts at its creation when it still exists).
@@ -210,7 +210,7 @@ class AuditEventFilter(django_filters.FilterSet):
 
 def search_users(qs: QuerySet, value: str) -> QuerySet:
     """userName, names, emails and externalId containing `value`, ignoring case and accents ("MULLER" finds
-    "Müller", realms.search), or the user whose SCIM id it is. Emails through an EXISTS: no duplicate rows."""
+    "Müller", realms.sql.search), or the user whose SCIM id it is. Emails through an EXISTS: no duplicate rows."""
     value = value.strip()
     if not value:
         return qs

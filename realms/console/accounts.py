@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from . import access, shown_once, urls_helpers
+from .. import urls_helpers
+from ..models import APIToken, ServiceAccount
+from ..services import accounts as services
+from . import access, shown_once
 from .forms import ServiceAccountForm, TokenForm
 from .mixins import ConsoleMixin
-from .models import APIToken, ServiceAccount
-from .services import accounts as services
-from .views_okta import okta_fields
+from .okta import okta_fields
 
 
 class ServiceAccountPage(ConsoleMixin):

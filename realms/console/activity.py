@@ -13,9 +13,9 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.views.generic import ListView
 
+from ..models import AuditEvent
 from .filters import AuditEventFilter, is_uuid
 from .mixins import ConsoleMixin
-from .models import AuditEvent
 
 MEMBERS_SHOWN = 20  # a membership change lists its first members; the rest expand on demand
 MEMBERS_EXPANDED = 1000  # and at most this many in the page (a replace of 70,000 members is one event)

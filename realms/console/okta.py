@@ -17,12 +17,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views import View
 
+from ..models import APIToken, Realm
+from ..services import connect_okta
+from ..services.setup import TokenAlreadyIssued
+from ..tokens import hash_token
 from . import shown_once
 from .mixins import ConsoleMixin
-from .models import APIToken, Realm
-from .services import connect_okta
-from .services.setup import TokenAlreadyIssued
-from .tokens import hash_token
 
 # Creating the group, the account and the token; turning SCIM on too when it is off.
 CONNECT_PERMISSIONS = ("realms.add_serviceaccount", "realms.add_apitoken", "auth.add_group", "auth.change_group")

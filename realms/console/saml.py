@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from .services import saml_login
+from ..services import saml_login
 
 logger = logging.getLogger("realms.saml")
 

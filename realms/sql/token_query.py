@@ -1,7 +1,7 @@
 """An API token with its user and the user's permission names, and for SCIM the realm of the URL, in one query.
 
 Every API call reads its token, then checks a permission of the token's user; every SCIM call also needs the realm
-at its root URL, with its user and group counts. That is one statement here, hand-written (realms/sql.py says
+at its root URL, with its user and group counts. That is one statement here, hand-written (realms/sql/__init__.py says
 why), with every table and column name from the models' `_meta`: the token model (any model with a `user` foreign
 key to the user model and a unique `key_hash`), the host's user model (`AbstractBaseUser`, with or without
 `PermissionsMixin`), Django's permission tables, and the realm.
@@ -23,9 +23,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from .models import Realm, RealmCounts, ServiceAccount
+from ..models import Realm, RealmCounts, ServiceAccount
+from . import Columns, fetch, param, statement
 from .queries import Read
-from .sql import Columns, fetch, param, statement
 
 
 def _foreign_key_column(through: Any, to_model: Any) -> str:

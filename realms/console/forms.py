@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from .models import REALM_NAME_TAKEN, Realm, default_login_session_expiry
-from .services.setup import realm_by_name
+from ..models import REALM_NAME_TAKEN, Realm, default_login_session_expiry
+from ..services.setup import realm_by_name
 
 MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
 

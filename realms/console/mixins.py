@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
-from .models import is_service_account
+from ..models import is_service_account
 
 
 def console_login_url(login_url: str) -> str:

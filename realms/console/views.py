@@ -23,14 +23,16 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
-from . import access, extensions, saml, shown_once, urls_helpers, views_okta
+from .. import extensions, saml, urls_helpers
+from ..models import AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser, ServiceAccount
+from ..saml import sp_metadata_xml
+from ..services.setup import realm_tokens
+from . import access, shown_once
+from . import okta as views_okta
+from .activity import attach_changes, involving, with_changes_text
 from .filters import GroupMemberFilter, RealmGroupFilter, RealmUserFilter, folded_ordering
 from .forms import RealmForm
 from .mixins import ConsoleMixin
-from .models import AuditEvent, Realm, RealmGroup, RealmGroupMembership, RealmUser, ServiceAccount
-from .saml import sp_metadata_xml
-from .services.setup import realm_tokens
-from .views_activity import attach_changes, involving, with_changes_text
 
 
 class RealmConsoleMixin(ConsoleMixin):

@@ -1,0 +1,1 @@
+"""The console's pages: views, forms, filters, and who may see what."""
