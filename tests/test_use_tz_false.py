@@ -407,6 +407,7 @@ def test_management_api_renders_and_takes_datetimes_in_utc(client, world):
     assert stored == expiry.astimezone(zoneinfo.ZoneInfo(ZONE)).replace(tzinfo=None)
 
 
+@pytest.mark.django_db(transaction=True)  # the feed serves committed changes only (on PostgreSQL: below the horizon)
 def test_change_feed_renders_times_in_utc_and_filters_by_time(scim, world):
     token = scim_token()  # the SCIM permissions include realms.view_realmuser
     scim.post("/Users", okta_user("ann@example.com"))
