@@ -16,25 +16,11 @@ from realms.services import Actor, UserData
 
 from ..factories import RealmFactory
 from ..scim.conftest import SCIMClient, okta_user, patch_op, scim_token
-from .signal_recorder import Recorder
 
 
 @pytest.fixture
 def scim(client, db) -> SCIMClient:
     return SCIMClient(client, RealmFactory(name="Okta", scim_enabled=True), scim_token())
-
-
-@pytest.fixture
-def received():
-    recorder = Recorder().connect()
-    yield recorder
-    recorder.disconnect()
-
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    """Run what is inside as a transaction that commits: the test's own transaction never does."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def provision(scim, username: str = "jane@example.com") -> str:

@@ -26,13 +26,6 @@ def scim(client) -> SCIMClient:
 
 
 @pytest.fixture
-def received():
-    recorder = Recorder().connect()
-    yield recorder
-    recorder.disconnect()
-
-
-@pytest.fixture
 def seen_after_commit():
     """What a receiver sees when it runs: whether it is inside a transaction, and the user's row in the database."""
     seen = []

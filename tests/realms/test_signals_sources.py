@@ -13,7 +13,6 @@ from realms.models import RealmGroup, RealmGroupRoleMapping, RealmUser
 from ..factories import GroupFactory
 from ..scim.conftest import SCIMClient, okta_user, patch_op, scim_token
 from .saml_idp import acs_path, install_idp, make_key_pair, make_saml_realm, sign_in, user_attributes
-from .signal_recorder import Recorder
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +33,6 @@ def idp(client, saml_realm, idp_keys):
 @pytest.fixture
 def scim(saml_realm) -> SCIMClient:
     return SCIMClient(Client(), saml_realm, scim_token())
-
-
-@pytest.fixture
-def received():
-    recorder = Recorder().connect()
-    yield recorder
-    recorder.disconnect()
-
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture
