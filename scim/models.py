@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import threading
 from dataclasses import dataclass
+from typing import ClassVar
 
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
@@ -92,10 +93,12 @@ class SCIMRequest:
     scim_type: str = ""
     detail: str = ""
 
+    SUCCESS: ClassVar[str] = "ok"  # the outcome of every success
+
     @property
     def outcome(self) -> str:
         # Successes are one outcome; each error status is its own, so a new kind of failure shows at once.
-        return "ok" if self.status < 400 else str(self.status)
+        return self.SUCCESS if self.status < 400 else str(self.status)
 
 
 # realm id -> (outcome, time of the last status write) in this process: most requests cost no query at all.
@@ -103,14 +106,19 @@ _written: dict[object, tuple[str, datetime.datetime]] = {}
 _lock = threading.Lock()
 
 
-def record_request(req: SCIMRequest) -> None:
-    """Update the realm's status row when due, and keep a row per error response. Unknown realms are ignored."""
-    now = timezone.now()
-    interval = datetime.timedelta(seconds=app_settings.REQUEST_STATUS_RESOLUTION)
+def status_due(realm_id: object, outcome: str, now: datetime.datetime) -> bool:
+    """Whether the realm's status row is to be rewritten for a request of this outcome: the outcome changed, or
+    REQUEST_STATUS_RESOLUTION seconds passed since this process last wrote it."""
     with _lock:
-        previous = _written.get(req.realm_id)
-    due = previous is None or previous[0] != req.outcome or now - previous[1] >= interval
-    if due and _write_status(req, now):
+        previous = _written.get(realm_id)
+    interval = datetime.timedelta(seconds=app_settings.REQUEST_STATUS_RESOLUTION)
+    return previous is None or previous[0] != outcome or now - previous[1] >= interval
+
+
+def record_request(req: SCIMRequest, now: datetime.datetime | None = None) -> None:
+    """Update the realm's status row when due, and keep a row per error response. Unknown realms are ignored."""
+    now = now or timezone.now()
+    if status_due(req.realm_id, req.outcome, now) and _write_status(req, now):
         with _lock:
             _written[req.realm_id] = (req.outcome, now)
     if req.status < 400:

@@ -38,13 +38,19 @@ class SCIMJSONParser(JSONParser):
         if not text.strip():
             raise InvalidSyntax("The request body is empty; a JSON object was expected.")
         try:
-            data = json.loads(text, parse_constant=_reject_constant)
+            data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
         except RecursionError:
             raise InvalidSyntax("The request body is nested too deeply.") from None
         except ValueError as exc:
             raise InvalidSyntax(f"The request body is not valid JSON: {exc}.") from None
-        check_storable(data)
+        if "\\u" in text:
+            # Only an escape can put a NUL or a lone surrogate in a string: strict JSON refuses a raw control
+            # character, and decoding the body refused what is not text. Bodies without one are not walked.
+            check_storable(data)
         return data
+
+
+_TOO_LARGE = "The request body contains a number too large to represent."
 
 
 def unstorable(text: str) -> str | None:
@@ -70,7 +76,7 @@ def check_storable(data) -> None:
         if isinstance(item, str):
             _check_text(item)
         elif isinstance(item, float) and not math.isfinite(item):
-            raise InvalidSyntax("The request body contains a number too large to represent.")
+            raise InvalidSyntax(_TOO_LARGE)
         elif isinstance(item, dict):
             for key, value in item.items():
                 _check_text(key)
@@ -87,6 +93,13 @@ def _check_text(text: str) -> None:
 
 class PlainJSONParser(SCIMJSONParser):
     media_type = "application/json"
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: a valid JSON number that no float holds
+        raise InvalidSyntax(_TOO_LARGE)
+    return value
 
 
 def _reject_constant(name: str):

@@ -16,18 +16,25 @@ from urllib.parse import parse_qsl
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from realms import urls_helpers
 
-from .models import SCIMRequest, record_request
+from .models import SCIMRequest, record_request, status_due
 
 logger = logging.getLogger(__name__)
 
 
 def record(request: HttpRequest, response: HttpResponse, realm_pk: uuid.UUID) -> None:
-    """Record the response to a SCIM request under the realm `realm_pk` of its URL."""
+    """Record the response to a SCIM request under the realm `realm_pk` of its URL.
+
+    A success whose realm's status row is not due (most of them: it is rewritten every few seconds) records
+    nothing, so it is not even described."""
+    now = timezone.now()
+    if response.status_code < 400 and not status_due(realm_pk, SCIMRequest.SUCCESS, now):
+        return
     try:
-        record_request(_describe(request, response, realm_pk))
+        record_request(_describe(request, response, realm_pk), now)
     except DatabaseError:
         logger.warning("Could not record the SCIM request %s %s", request.method, request.path_info)
 

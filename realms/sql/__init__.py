@@ -291,6 +291,7 @@ _MAX_CACHED_ROWS = 16  # INSERT texts kept per model and row count up to this ma
 _AUTO_TYPES = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
 
 
+@functools.cache  # a model's columns do not change once the app registry is ready
 def _written_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
     return tuple(f for f in table_fields(model) if not isinstance(f, models.GeneratedField))
 

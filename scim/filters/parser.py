@@ -58,6 +58,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Final
 
@@ -342,6 +343,16 @@ class _Parser:
 # --------------------------------------------------------------------------------------------------
 
 
+# `attr eq "string"` and `attr.sub eq "string"`: attribute names as _ATTRNAME (without `$ref`), a string without
+# escapes in the characters the lexer's _STRING_CHUNK_RE reads as themselves, whitespace as the lexer's.
+_SIMPLE_EQ: Final = re.compile(
+    r"[ \t\r\n]*([A-Za-z][A-Za-z0-9_-]*)(?:\.([A-Za-z][A-Za-z0-9_-]*))?[ \t\r\n]+[Ee][Qq][ \t\r\n]+"
+    r'"([^"\\\x00-\x1f\ud800-\udfff]*)"[ \t\r\n]*'
+)
+# Words the grammar reads as keywords where an attribute could stand: such a filter takes the general way.
+_KEYWORDS: Final = frozenset({"and", "or", "not", "pr", "true", "false", "null", *COMPARE_OPERATORS})
+
+
 def _check_input(text: object, max_length: int, max_depth: int, noun: str) -> str:
     """Validate arguments and the length limit before any work is done on hostile text."""
     if not isinstance(text, str):
@@ -372,6 +383,12 @@ def parse_filter(text: str, *, max_length: int = DEFAULT_MAX_LENGTH, max_depth: 
     hostile input; no other exception escapes for any ``str`` input.
     """
     _check_input(text, max_length, max_depth, "filter")
+    simple = _SIMPLE_EQ.fullmatch(text)
+    if simple is not None and simple.group(1).lower() not in _KEYWORDS:
+        # The one shape IdPs look users and groups up with (`userName eq "…"`, no escape, no URN): the same tree
+        # the grammar below gives it (tests/scim/test_filter_parser.py checks both agree), in a tenth of the time.
+        attr, sub_attr, value = simple.groups()
+        return Compare(AttrPath(None, attr, sub_attr), "eq", value)
     try:
         parser = _Parser(_tokenize(text), max_depth=max_depth, noun="filter")
         expr = parser.parse_or(in_brackets=False)

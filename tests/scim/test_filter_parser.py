@@ -1071,3 +1071,66 @@ def test_rendered_patch_paths_parse_back(attr: AttrPath, value_filter: Expr | No
     assert to_string(parsed) == to_string(path)
     assert parsed.attr == attr
     assert parsed.sub_attr == sub_attr
+
+
+# The fast path of `attr eq "string"` (parser._SIMPLE_EQ) must give exactly what the grammar gives, and leave to the
+# grammar (and its errors) everything that is not that shape.
+_NAMES = st.sampled_from(
+    ["userName", "externalId", "displayName", "id", "name", "a-b_9", "A", "and", "not", "EQ", "pr"]
+)
+_SPACE = st.text(alphabet=" \t\r\n", min_size=1, max_size=3)
+_STRING_BODY = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), min_codepoint=0, max_codepoint=0x2FFF), max_size=12
+) | st.sampled_from(['x\\"y', "\\u00e9", "a\\\\b", "\x00", "\x1f", "", "é", "Emile+1@example.com"])
+
+
+def _grammar(text: str) -> Expr | str:
+    from scim.filters import parser
+
+    try:
+        p = parser._Parser(parser._tokenize(text), max_depth=32, noun="filter")
+        expr = p.parse_or(in_brackets=False)
+        p.expect_end()
+    except FilterSyntaxError as exc:
+        return f"error: {exc}"
+    return expr
+
+
+def _fast(text: str) -> Expr | str:
+    try:
+        return parse_filter(text)
+    except FilterSyntaxError as exc:
+        return f"error: {exc}"
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lead=st.sampled_from(["", " ", "\t"]),
+    attr=_NAMES,
+    sub=st.sampled_from([None, "familyName", "value", "9x"]),
+    space1=_SPACE,
+    op=st.sampled_from(["eq", "EQ", "Eq", "ne", "eq"]),
+    space2=_SPACE | st.just(""),
+    body=_STRING_BODY,
+    trail=st.sampled_from(["", " ", "\n", " and active eq true", ")", "x"]),
+)
+def test_the_fast_path_of_attr_eq_string_answers_what_the_grammar_answers(
+    lead: str, attr: str, sub: str | None, space1: str, op: str, space2: str, body: str, trail: str
+) -> None:
+    text = f'{lead}{attr}{"." + sub if sub else ""}{space1}{op}{space2}"{body}"{trail}'
+    if not text.strip(" \t\r\n"):
+        return
+    assert _fast(text) == _grammar(text)
+
+
+def test_the_fast_path_serves_okta_lookups() -> None:
+    from scim.filters import parser
+
+    assert parser._SIMPLE_EQ.fullmatch('userName eq "jane.doe@example.com"')
+    assert parse_filter('userName eq "jane.doe@example.com"') == Compare(
+        AttrPath(None, "userName", None), "eq", "jane.doe@example.com"
+    )
+    assert parse_filter('name.familyName EQ "O\'Hara"') == Compare(AttrPath(None, "name", "familyName"), "eq", "O'Hara")
+    # Escapes, URNs and keywords as names go the general way, with the same result.
+    assert parse_filter('userName eq "a\\"b"') == Compare(AttrPath(None, "userName", None), "eq", 'a"b')
+    assert not parser._SIMPLE_EQ.fullmatch('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x"')
