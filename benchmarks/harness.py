@@ -126,6 +126,48 @@ class Postgres:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.datadir), "stop", "-m", "fast", capture_output=True)
 
+    def pids(self) -> list[int]:
+        """The postmaster and its children (backends, walwriter…): the CPU PostgreSQL spends, whoever asked."""
+        master = int((self.datadir / "postmaster.pid").read_text().split()[0])
+        with contextlib.suppress(OSError):
+            return [master, *(int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split())]
+        return [master]
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """User + system CPU time of these processes so far (/proc/<pid>/stat; a process gone counts 0)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _TICKS
+    return total
+
+
+class CPUMeter:
+    """CPU spent per request during a phase by the server's workers, PostgreSQL and this load generator.
+
+    Throughput on a shared 2-core machine is set by the sum of the three: the server's share is what the server
+    under test decides; PostgreSQL's and the client's are paid by both servers under comparison."""
+
+    def __init__(self, server: Gunicorn, pg: Postgres) -> None:
+        self.server, self.pg = server, pg
+
+    def _snapshot(self) -> tuple[float, float, float]:
+        return cpu_seconds(self.server.worker_pids()), cpu_seconds(self.pg.pids()), time.process_time()
+
+    def start(self) -> None:
+        self._before = self._snapshot()
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        """CPU milliseconds per request since `start()`, by who spent them."""
+        after = self._snapshot()
+        per = [(b - a) * 1000 / max(requests, 1) for a, b in zip(self._before, after, strict=True)]
+        return {"server": round(per[0], 3), "postgresql": round(per[1], 3), "client": round(per[2], 3)}
+
 
 # ---------------------------------------------------------------------------------------------- gunicorn
 

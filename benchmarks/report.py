@@ -51,6 +51,29 @@ def compare(r: dict[str, Any]) -> str:
             rows.append(
                 f"| {workers} | {name} | {p['ours_rps']:.0f} | {p['django_scim2_rps']:.0f} | {p['ratio']:.2f} |"
             )
+    cpu_rows = [
+        (workers, name, p["ours"]["cpu_ms_per_request"], p["django_scim2"]["cpu_ms_per_request"])
+        for workers, run in r["runs"].items()
+        for name, p in run["phases"].items()
+        if "cpu_ms_per_request" in p["ours"]
+    ]
+    if cpu_rows:
+        rows += [
+            "",
+            "CPU per request (ms), ours / django-scim2: the server's workers, PostgreSQL, the load generator; the "
+            "server's ratio is theirs over ours.",
+            "",
+            "| Workers | Phase | Server | PostgreSQL | Client | Total | Server ratio |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for workers, name, o, t in cpu_rows:
+            total_o, total_t = sum(o.values()), sum(t.values())
+            ratio = t["server"] / o["server"] if o["server"] else 0.0
+            rows.append(
+                f"| {workers} | {name} | {o['server']:.2f} / {t['server']:.2f} | {o['postgresql']:.2f} / "
+                f"{t['postgresql']:.2f} | {o['client']:.2f} / {t['client']:.2f} | {total_o:.2f} / {total_t:.2f} | "
+                f"{ratio:.2f} |"
+            )
     rss = {w: run["peak_rss_mib_per_worker"] for w, run in r["runs"].items()}
     rows.append("")
     rows.append(

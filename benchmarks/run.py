@@ -25,6 +25,7 @@ from harness import (
     PROJECT_PYTHON,
     ROOT,
     Client,
+    CPUMeter,
     Gunicorn,
     PhaseResult,
     Postgres,
@@ -367,15 +368,25 @@ def bench_compare(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
         with ours(url, workers) as our_server, their_server:
             our_phases = okta_workload(our_root(seeded["realm"]), seeded["token"], args.users, concurrency)
             their_phases = okta_workload(f"http://127.0.0.1:{THEIR_PORT}/scim/v2", token, args.users, concurrency)
-            for (name, o), (_, t) in zip(our_phases, their_phases, strict=True):
+            our_meter, their_meter = CPUMeter(our_server, pg), CPUMeter(their_server, pg)
+            while True:  # phase by phase, ours then theirs, each with the CPU it cost
+                our_meter.start()
+                name, o = next(our_phases, (None, None))
+                if o is None:
+                    break
+                our_cpu = our_meter.per_request(o.requests)
+                their_meter.start()
+                _, t = next(their_phases)
+                their_cpu = their_meter.per_request(t.requests)
                 phases[name] = {
                     "ours_rps": round(o.rps, 1),
                     "django_scim2_rps": round(t.rps, 1),
                     "ratio": round(o.rps / t.rps, 2) if t.rps else None,
-                    "ours": o.as_dict(),
-                    "django_scim2": t.as_dict(),
+                    "ours": {**o.as_dict(), "cpu_ms_per_request": our_cpu},
+                    "django_scim2": {**t.as_dict(), "cpu_ms_per_request": their_cpu},
                 }
                 log(f"  {name:<36} ours {o.rps:8.1f}/s   django-scim2 {t.rps:8.1f}/s   x{o.rps / t.rps:.2f}")
+                log(f"  {'':<36} CPU ms/request ours {our_cpu}   django-scim2 {their_cpu}")
             rss = {"ours": our_server.peak_rss_mib(), "django_scim2": their_server.peak_rss_mib()}
         runs[str(workers)] = {"concurrency": concurrency, "phases": phases, "peak_rss_mib_per_worker": rss}
     return {
