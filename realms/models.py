@@ -185,15 +185,28 @@ class RealmGroup(models.Model):
 class RealmCounts(models.Model):
     """How many users and groups a realm holds: SCIM's `totalResults` of an unfiltered list without counting.
 
-    Kept by database triggers (migration 0004) on every insert and delete of a realm user or group, whatever makes
-    the change (SCIM, SAML sign-in, the admin, a bulk load), in the same transaction. Never written by Python.
+    Kept by database triggers (migrations 0002 and 0006) on every insert and delete of a realm user or group,
+    whatever makes the change (SCIM, SAML sign-in, the admin, a bulk load), in the same transaction. Never written
+    by Python.
+
+    `users_moved` and `groups_moved` say whether the positions of a list in its default order (created_at, id) may
+    have moved: SCIM's paging remembers where pages start while they hold (scim/views/paging.py). They move only
+    with a change that can move a row that stays, a row inserted or deleted before another one, a row moved to
+    another realm or given another created_at; not with a row inserted after every row (a new user, almost always)
+    nor with the newest row deleted (the triggers of migration 0006 say why that is exact).
     """
 
     realm = models.OneToOneField(Realm, on_delete=models.CASCADE, primary_key=True, related_name="counts")
     users = models.BigIntegerField(default=0)
     groups = models.BigIntegerField(default=0)
-    # Moves forward with every insert and delete counted: positions in the realm's lists are unchanged while it is.
+    # Moves forward with every insert and delete counted.
     changes = models.BigIntegerField(default=0)
+    users_moved = models.BigIntegerField(default=0)
+    # The newest created_at of a user ever in the realm (not lowered by a delete): a user created later comes after
+    # every user in the list, so it moves no position.
+    users_newest_at = models.DateTimeField(null=True, blank=True)
+    groups_moved = models.BigIntegerField(default=0)
+    groups_newest_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "realm counts"

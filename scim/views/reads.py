@@ -261,9 +261,11 @@ class ResourceMixin:
         self, queryset: Any, ordering: list, start_index: int, count: int, *, unfiltered: bool, inline: Any = None
     ) -> list[Any]:
         """One page of the ordered results (scim.views.paging.page): an unfiltered list in the default order
-        starts from where the realm's pages are known to start, while the realm's resources stay the same."""
+        starts from where the realm's pages are known to start, while the positions in the list hold
+        (RealmCounts.users_moved or groups_moved: resources created at the end of the list move none)."""
         counts = self.realm_counts() if unfiltered else None
-        known = None if counts is None else (queryset.model._meta.label, self.realm.pk, counts.changes)
+        moved = None if counts is None else getattr(counts, f"{self.count_attr}_moved")
+        known = None if moved is None else (queryset.model._meta.label, self.realm.pk, moved)
         return paging.page(queryset, ordering, start_index, count, known=known, inline=inline)
 
     def search_request(self, request: Request) -> Response:
