@@ -69,14 +69,13 @@ def unstorable(text: str) -> str | None:
 def check_storable(data) -> None:
     """Refuse what no database can store (RFC 7644 §3.12 invalidValue): NUL characters and lone UTF-16 surrogates
     (valid JSON escapes, such as "\\u0000" and "\\ud800", that decode to strings PostgreSQL and UTF-8 reject),
-    in keys and values alike. Walks iteratively: depth is no concern."""
+    in keys and values alike (a number too large for a float is refused as the body parses: `_finite_float`).
+    Walks iteratively: depth is no concern."""
     stack = [data]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             _check_text(item)
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise InvalidSyntax(_TOO_LARGE)
         elif isinstance(item, dict):
             for key, value in item.items():
                 _check_text(key)
