@@ -11,13 +11,16 @@ import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.backends.signals import connection_created
-from django.db.models.signals import pre_delete, pre_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete, pre_save
 
 from .models import Realm, ServiceAccount, is_service_account
 from .sql.search import fold
+from .sql.token_query import permission_names
 
 logger = logging.getLogger(__name__)
 
@@ -99,3 +102,9 @@ def connect() -> None:
         keep_service_account_unprivileged, sender=get_user_model(), dispatch_uid="realms_service_account_unprivileged"
     )
     user_logged_in.connect(refuse_service_account_login, dispatch_uid="realms_service_account_login")
+    # The map of permission names read with API tokens (realms.sql.token_query): read again after a change.
+    for model in (Permission, ContentType):
+        for signal in (post_save, post_delete):
+            uid = f"realms_permission_names_{signal is post_save}_{model.__name__}"
+            signal.connect(permission_names.clear, sender=model, dispatch_uid=uid)
+    post_migrate.connect(permission_names.clear, dispatch_uid="realms_permission_names_migrated")

@@ -8,18 +8,17 @@ key to the user model and a unique `key_hash`), the host's user model (`Abstract
 
 The permission names come as `token.permission_names`, a frozenset of "app_label.codename" granted to the user
 directly or through its groups (what `ModelBackend` reads in two queries); SCIM's permission check decides from
-them and `is_superuser`, without asking the authentication backends again.
+them and `is_superuser`, without asking the authentication backends again. The statement reads the granted ids;
+their names come from a map of every permission that each process keeps (`PermissionNames`).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import uuid
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -36,10 +35,14 @@ def _foreign_key_column(through: Any, to_model: Any) -> str:
     raise ValueError(f"{through._meta.label} has no foreign key to {to_model._meta.label}")
 
 
-def permission_names_sql(connection: Any, user_model: Any, user_pk_ref: str) -> str:
-    """A subquery: the JSON array of the permission names of the user whose primary key is `user_pk_ref`, granted
-    directly or through its groups. SQL, because aggregating strings has no core ORM function in Django 5.2;
-    `NULL` for a user model without PermissionsMixin (no permissions of its own)."""
+def permission_ids_sql(connection: Any, user_model: Any, user_pk_ref: str) -> str:
+    """A subquery: the ids of the permissions of the user whose primary key is `user_pk_ref`, granted directly or
+    through its groups, as text (PostgreSQL's array text, "{1,2}"; SQLite's JSON, "[1,2]"); `NULL` for a user
+    model without PermissionsMixin (no permissions of its own).
+
+    Ids, not names: the names need two more joins (the permission and its content type) and a string aggregate,
+    which cost PostgreSQL about 60 µs of every call's 200 (benchmarks, docs/performance.md); the ids are two index
+    lookups, and `permission_names` turns them into names from a map each process reads once."""
     try:
         user_model._meta.get_field("user_permissions")
         user_model._meta.get_field("groups")
@@ -49,7 +52,6 @@ def permission_names_sql(connection: Any, user_model: Any, user_pk_ref: str) -> 
     user_permissions = user_model.user_permissions.through
     user_groups = user_model.groups.through
     group_permissions = Group.permissions.through
-    permission, content_type = Permission._meta, ContentType._meta
     up_user, up_permission = (
         _foreign_key_column(user_permissions, user_model),
         _foreign_key_column(user_permissions, Permission),
@@ -59,25 +61,62 @@ def permission_names_sql(connection: Any, user_model: Any, user_pk_ref: str) -> 
         _foreign_key_column(group_permissions, Group),
         _foreign_key_column(group_permissions, Permission),
     )
-    name = (
-        f"ct.{qn(content_type.get_field('app_label').column)} || '.' || p.{qn(permission.get_field('codename').column)}"
-    )
-    aggregate = f"json_group_array({name})" if connection.vendor == "sqlite" else f"json_agg({name})::text"
-    p_pk = f"p.{qn(permission.pk.column)}"
     # Only table and column names from the models' _meta (quoted) go into the text.
-    return (
-        f"(SELECT {aggregate} FROM {qn(permission.db_table)} p INNER JOIN {qn(content_type.db_table)} ct "  # noqa: S608
-        f"ON ct.{qn(content_type.pk.column)} = p.{qn(permission.get_field('content_type').column)} "
-        f"WHERE {p_pk} IN (SELECT up.{qn(up_permission)} FROM {qn(user_permissions._meta.db_table)} up "
-        f"WHERE up.{qn(up_user)} = {user_pk_ref}) "
-        f"OR {p_pk} IN (SELECT gp.{qn(gp_permission)} FROM {qn(group_permissions._meta.db_table)} gp "
-        f"INNER JOIN {qn(user_groups._meta.db_table)} ug ON ug.{qn(ug_group)} = gp.{qn(gp_group)} "
-        f"WHERE ug.{qn(ug_user)} = {user_pk_ref}))"
+    ids = (
+        f"SELECT up.{qn(up_permission)} AS permission_id FROM {qn(user_permissions._meta.db_table)} up "  # noqa: S608
+        f"WHERE up.{qn(up_user)} = {user_pk_ref} "
+        f"UNION ALL SELECT gp.{qn(gp_permission)} FROM {qn(user_groups._meta.db_table)} ug "
+        f"INNER JOIN {qn(group_permissions._meta.db_table)} gp ON gp.{qn(gp_group)} = ug.{qn(ug_group)} "
+        f"WHERE ug.{qn(ug_user)} = {user_pk_ref}"
     )
+    if connection.vendor == "sqlite":
+        return f"(SELECT json_group_array(permission_id) FROM ({ids}))"  # noqa: S608
+    return f"ARRAY({ids})::text"
 
 
-def decode_permission_names(text: str | None) -> frozenset[str]:
-    return frozenset(json.loads(text)) if text else frozenset()
+class PermissionNames:
+    """Permission ids to names ("app_label.codename"), per database: the map of every permission, read on first
+    use and again whenever an id is missing from it (a permission created since), and emptied when permissions or
+    content types are saved or deleted in this process or migrations run (receivers.connect).
+
+    A permission keeps its name for as long as it exists: Django never renames one (a renamed model keeps its
+    permissions' codenames, and its app label). Only a hand-made UPDATE of `auth_permission` or of a content
+    type's app label would go unseen by the other processes until they restart; granting and revoking, the
+    rows of the user's and its groups' permissions, are read with every token."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, dict[int, str]] = {}
+        self._sets: dict[tuple[str, str], frozenset[str]] = {}
+
+    def clear(self, **kwargs: Any) -> None:
+        self._names, self._sets = {}, {}
+
+    def _map(self, using: str, reload: bool = False) -> dict[int, str]:
+        names = self._names.get(using)
+        if names is None or reload:
+            rows = Permission.objects.using(using).values_list("pk", "content_type__app_label", "codename")
+            names = self._names[using] = {pk: f"{app_label}.{codename}" for pk, app_label, codename in rows}
+        return names
+
+    def __call__(self, ids_text: str | None, using: str) -> frozenset[str]:
+        """The names of the permissions whose ids `permission_ids_sql` read (as text)."""
+        if not ids_text:
+            return frozenset()
+        found = self._sets.get((using, ids_text))
+        if found is not None:
+            return found
+        ids = {int(i) for i in ids_text.strip("{}[]").split(",") if i.strip()}
+        names = self._map(using)
+        if not ids <= names.keys():
+            names = self._map(using, reload=True)
+        found = frozenset(names[i] for i in ids if i in names)  # an id deleted meanwhile grants nothing
+        if len(self._sets) >= 1024:  # as many sets as distinct grants in use: bounded all the same
+            self._sets = {}
+        self._sets[(using, ids_text)] = found
+        return found
+
+
+permission_names = PermissionNames()
 
 
 def realm_counts_read(realm: Realm) -> tuple[bool, RealmCounts | None]:
@@ -120,7 +159,7 @@ class TokenQuery:
         token, user = qn(token_meta.db_table), qn(user_meta.db_table)
         user_pk = f"{user}.{qn(user_meta.pk.column)}"
         selected = [token_columns.sql(connection), user_columns.sql(connection)]
-        selected.append(permission_names_sql(connection, user_columns.model, user_pk))
+        selected.append(permission_ids_sql(connection, user_columns.model, user_pk))
         # Whether the user is a service account (what /api/whoami answers), without a query of its own.
         sa = ServiceAccount._meta
         selected.append(
@@ -150,7 +189,7 @@ class TokenQuery:
         end = split + len(user_columns)
         token = token_columns.instance(row[:split], connection)
         token.user = user_columns.instance(row[split:end], connection)
-        token.permission_names = decode_permission_names(row[end])
+        token.permission_names = permission_names(row[end], connection.alias)
         token.user.realms_is_service_account = bool(row[end + 1])
         return token, end + 2
 

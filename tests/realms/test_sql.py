@@ -156,6 +156,7 @@ def test_a_token_with_its_user_and_permission_names_is_what_the_orm_loads(db, dj
     account = ServiceAccountFactory(groups=[group])
     account.user_permissions.add(*group.permissions.filter(codename="view_realmuser"))  # granted twice: once
     issued = account_services.issue_token(account, name="okta")
+    account_services.TOKEN_BY_HASH.first(issued.token.key_hash)  # the process reads the permissions' names once
     with django_assert_num_queries(1):
         token = account_services.TOKEN_BY_HASH.first(issued.token.key_hash)
         user = token.user  # read with the token
@@ -165,6 +166,37 @@ def test_a_token_with_its_user_and_permission_names_is_what_the_orm_loads(db, dj
     assert token.permission_names == frozenset({"realms.view_realmuser", "realms.add_realmuser"})
     assert token.permission_names == ModelBackend().get_all_permissions(get_user_model().objects.get(pk=account.pk))
     assert account_services.TOKEN_BY_HASH.first("0" * 64) is None
+
+
+def test_permission_names_are_read_once_then_again_for_a_permission_created_since(db, django_assert_num_queries):
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from realms.sql.token_query import permission_names
+
+    group = GroupFactory(permissions=["realms.view_realmuser"])
+    issued = account_services.issue_token(ServiceAccountFactory(groups=[group]), name="okta")
+    permission_names.clear()
+    with django_assert_num_queries(2):  # the token, then the map of permission names
+        assert account_services.TOKEN_BY_HASH.first(issued.token.key_hash).permission_names == {"realms.view_realmuser"}
+    with django_assert_num_queries(1):
+        account_services.TOKEN_BY_HASH.first(issued.token.key_hash)
+    # Created without signals (as another process would): the token's new id is not in the map, which is read again.
+    new = Permission.objects.bulk_create(
+        [
+            Permission(
+                codename="export_realmuser", name="Export", content_type=ContentType.objects.get_for_model(RealmUser)
+            )
+        ]
+    )
+    group.permissions.add(*new)
+    with django_assert_num_queries(2):
+        names = account_services.TOKEN_BY_HASH.first(issued.token.key_hash).permission_names
+    assert names == {"realms.view_realmuser", "realms.export_realmuser"}
+    # Revoked: the grants are read with every token, the map is not needed again.
+    group.permissions.remove(*new)
+    with django_assert_num_queries(1):
+        assert account_services.TOKEN_BY_HASH.first(issued.token.key_hash).permission_names == {"realms.view_realmuser"}
 
 
 def test_a_user_without_permissions_has_none(db):
