@@ -25,7 +25,7 @@ def machine_line(result: dict[str, Any]) -> str:
 
 
 def floor(r: dict[str, Any]) -> str:
-    rows = ["| Endpoint | Median | p90 | Ratio to whoami (target ≤ 2) |", "| --- | --- | --- | --- |"]
+    rows = ["| Endpoint | Median | p90 | Ratio to whoami (target ≤ 1.3) |", "| --- | --- | --- | --- |"]
     names = {"whoami": "`GET /api/whoami`", "lookup": '`GET /Users?filter=userName eq "…"`', "get": "`GET /Users/{id}`"}
     for key, label in names.items():
         ratio = r["ratio_to_whoami"].get(key, 1.0)
@@ -34,7 +34,7 @@ def floor(r: dict[str, Any]) -> str:
 
 
 def scale(r: dict[str, Any]) -> str:
-    rows = ["| Call | 1k realm | 100k realm | Ratio (target ≤ 1.5) |", "| --- | --- | --- | --- |"]
+    rows = ["| Call | 1k realm | 100k realm | Ratio (target ≤ 1.2) |", "| --- | --- | --- | --- |"]
     for name, small in r["median_ms"]["1k"].items():
         large = r["median_ms"]["large"][name]
         rows.append(f"| {name} | {small:.1f} ms | {large:.1f} ms | {r['ratio_large_to_1k'][name]:.2f} |")
