@@ -7,7 +7,8 @@ What the generated project adds to django-scim2, the least it needs to serve Okt
 mixin, a Group model with its SCIM mixin and a members relation (django-scim2's adapters read `user_set` and
 `scim_groups`), and bearer-token authentication that looks a token's SHA-256 up in one indexed query, as ours
 does. Database settings are ours: persistent connections, health-checked before reuse, and (unless the benchmark runs
-with --their-defaults) PostgreSQL prepared statements, which our production settings turn on.
+with --their-defaults) PostgreSQL prepared statements, which our production settings turn on; on SQLite
+(`compare --sqlite`), our SQLite options (WAL, IMMEDIATE write transactions, a 20 s busy timeout).
 """
 
 from __future__ import annotations
@@ -46,7 +47,12 @@ FILES = {
         DATABASES = {"default": dj_database_url.parse(
             os.environ["DATABASE_URL"], conn_max_age=600, conn_health_checks=True
         )}
-        if os.environ.get("PREPARE_THRESHOLD", "off") != "off":  # prepared statements, as our server has them
+        if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # SQLite: our options exactly
+            DATABASES["default"]["OPTIONS"] = {
+                "transaction_mode": "IMMEDIATE", "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            }
+        elif os.environ.get("PREPARE_THRESHOLD", "off") != "off":  # prepared statements, as our server has them
             DATABASES["default"]["OPTIONS"] = {
                 "server_side_binding": True, "prepare_threshold": int(os.environ["PREPARE_THRESHOLD"])
             }
@@ -148,8 +154,9 @@ FILES = {
         from django.db.models import CharField
         from django.db.models.functions import Cast
         User.objects.filter(scim_id__isnull=True).update(scim_id=Cast("id", CharField()))
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
         print(json.dumps({"token": token}))
     """,
 }

@@ -102,7 +102,13 @@ def okta(r: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    renders = (("floor", floor), ("scale", scale), ("compare", compare), ("compare-their-defaults", compare))
+    renders = (
+        ("floor", floor),
+        ("scale", scale),
+        ("compare", compare),
+        ("compare-their-defaults", compare),
+        ("compare-sqlite", compare),
+    )
     for name, render in (*renders, ("okta", okta)):
         result = load(name)
         if result is None:

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import djscim2
 from harness import (
+    DATA,
     PROJECT_PYTHON,
     ROOT,
     Client,
@@ -45,8 +46,17 @@ THEIR_PORT = 8602
 # ---------------------------------------------------------------------------------------------- our server
 
 
-def prepare_ours(pg: Postgres, database: str, *, fresh: bool = True) -> str:
-    url = pg.fresh_database(database) if fresh or not pg.has_database(database) else pg.url(database)
+def sqlite_url(name: str) -> str:
+    """A fresh SQLite database file under benchmarks/data/ (with its WAL files removed)."""
+    path = DATA / f"{name}.sqlite3"
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def prepare_ours(pg: Postgres, database: str, *, fresh: bool = True, url: str | None = None) -> str:
+    if url is None:
+        url = pg.fresh_database(database) if fresh or not pg.has_database(database) else pg.url(database)
     log(f"migrating {database}")
     subprocess.run(
         [str(PROJECT_PYTHON), "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=project_env(url), check=True
@@ -351,9 +361,13 @@ def bench_compare(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
     djscim2.ensure_installed()
     for workers in args.workers:
         concurrency = args.concurrency or workers * 2
-        url = prepare_ours(pg, "bench_compare_ours")
+        if args.sqlite:
+            url, their_url = sqlite_url("bench_compare_ours"), sqlite_url("bench_compare_djscim2")
+            url = prepare_ours(pg, "bench_compare_ours", url=url)
+        else:
+            url = prepare_ours(pg, "bench_compare_ours")
+            their_url = pg.fresh_database("bench_compare_djscim2")
         seeded = seed_ours(url, "Okta", 0)
-        their_url = pg.fresh_database("bench_compare_djscim2")
         token = djscim2.prepare(their_url, 0)
         their_server = Gunicorn(
             python=djscim2.PYTHON,
@@ -385,7 +399,8 @@ def bench_compare(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
                 _, t = next(their_phases)
                 their_cpu = their_meter.per_request(t.requests)
                 for database in ("bench_compare_ours", "bench_compare_djscim2"):
-                    pg.psql("ANALYZE", database)
+                    if not args.sqlite:  # SQLite plans every statement when it is prepared: nothing cached to renew
+                        pg.psql("ANALYZE", database)
                 phases[name] = {
                     "ours_rps": round(o.rps, 1),
                     "django_scim2_rps": round(t.rps, 1),
@@ -401,7 +416,8 @@ def bench_compare(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "compare",
         "machine": machine(),
         "django_scim2_version": djscim2.version(),
-        "django_scim2_prepared_statements": not args.their_defaults,
+        "django_scim2_prepared_statements": not args.their_defaults and not args.sqlite,
+        "database": "sqlite" if args.sqlite else "postgresql",
         "users": args.users,
         "runs": runs,
     }
@@ -454,6 +470,11 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="scale: reuse the seeded database of a previous run")
     parser.add_argument("--keep-postgres", action="store_true", help="leave the PostgreSQL server running")
     parser.add_argument(
+        "--sqlite",
+        action="store_true",
+        help="compare: both servers on SQLite files (our SQLite options for both) instead of PostgreSQL",
+    )
+    parser.add_argument(
         "--their-defaults",
         action="store_true",
         help="compare: run django-scim2 with Django's default database options (no prepared statements)",
@@ -469,7 +490,9 @@ def main() -> None:
             result["command"] = " ".join(["benchmarks/run.py", *sys.argv[1:]])
             result["duration_seconds"] = round(time.monotonic() - started, 1)
             # django-scim2 with Django's default database options is recorded apart from the like-for-like run.
-            write_result("compare-their-defaults" if name == "compare" and args.their_defaults else name, result)
+            if name == "compare" and (args.their_defaults or args.sqlite):
+                name = "compare-" + ("sqlite" if args.sqlite else "their-defaults")
+            write_result(name, result)
             print(json.dumps(result, indent=2))
     finally:
         if not args.keep_postgres:
