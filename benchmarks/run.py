@@ -398,8 +398,8 @@ def bench_compare(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
                 their_meter.start()
                 _, t = next(their_phases)
                 their_cpu = their_meter.per_request(t.requests)
-                for database in ("bench_compare_ours", "bench_compare_djscim2"):
-                    if not args.sqlite:  # SQLite plans every statement when it is prepared: nothing cached to renew
+                if not args.sqlite:  # SQLite plans every statement when it is prepared: nothing cached to renew
+                    for database in ("bench_compare_ours", "bench_compare_djscim2"):
                         pg.psql("ANALYZE", database)
                 phases[name] = {
                     "ours_rps": round(o.rps, 1),
@@ -489,10 +489,10 @@ def main() -> None:
             result = BENCHMARKS[name](pg, args)
             result["command"] = " ".join(["benchmarks/run.py", *sys.argv[1:]])
             result["duration_seconds"] = round(time.monotonic() - started, 1)
-            # django-scim2 with Django's default database options is recorded apart from the like-for-like run.
-            if name == "compare" and (args.their_defaults or args.sqlite):
-                name = "compare-" + ("sqlite" if args.sqlite else "their-defaults")
-            write_result(name, result)
+            # SQLite, and django-scim2 with Django's default database options, are recorded apart from the
+            # like-for-like run on PostgreSQL.
+            variant = "sqlite" if args.sqlite else "their-defaults" if args.their_defaults else None
+            write_result(f"{name}-{variant}" if name == "compare" and variant else name, result)
             print(json.dumps(result, indent=2))
     finally:
         if not args.keep_postgres:
