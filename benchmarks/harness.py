@@ -137,14 +137,21 @@ class Postgres:
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pids: Iterable[int]) -> float:
-    """User + system CPU time of these processes so far (/proc/<pid>/stat; a process gone counts 0)."""
-    total = 0.0
+def cpu_seconds(pids: Iterable[int]) -> dict[int, float]:
+    """User + system CPU time of each of these processes so far (/proc/<pid>/stat; a process gone is left out)."""
+    seconds = {}
     for pid in pids:
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / _TICKS
-    return total
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
+    return seconds
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two `cpu_seconds` readings by the processes alive at the second one. A process
+    that ended in between is left out rather than counted as a loss: a PostgreSQL backend still exiting at the
+    first reading (the `ANALYZE` between two phases) made PostgreSQL's share of the next phase negative."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 class CPUMeter:
@@ -156,7 +163,7 @@ class CPUMeter:
     def __init__(self, server: Gunicorn, pg: Postgres) -> None:
         self.server, self.pg = server, pg
 
-    def _snapshot(self) -> tuple[float, float, float]:
+    def _snapshot(self) -> tuple[dict[int, float], dict[int, float], float]:
         return cpu_seconds(self.server.worker_pids()), cpu_seconds(self.pg.pids()), time.process_time()
 
     def start(self) -> None:
@@ -164,8 +171,11 @@ class CPUMeter:
 
     def per_request(self, requests: int) -> dict[str, float]:
         """CPU milliseconds per request since `start()`, by who spent them."""
-        after = self._snapshot()
-        per = [(b - a) * 1000 / max(requests, 1) for a, b in zip(self._before, after, strict=True)]
+        (server_0, pg_0, client_0), (server_1, pg_1, client_1) = self._before, self._snapshot()
+        per = [
+            x * 1000 / max(requests, 1)
+            for x in (cpu_spent(server_0, server_1), cpu_spent(pg_0, pg_1), client_1 - client_0)
+        ]
         return {"server": round(per[0], 3), "postgresql": round(per[1], 3), "client": round(per[2], 3)}
 
 
