@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -304,12 +304,12 @@ def replace_user_if_unchanged(user: RealmUser, data: UserData, actor: Actor) -> 
     and swap, realms.sql.save_if_version). None when it did not happen, and the caller replaces under the row
     lock (`replace_user`), which decides again from the row as it then is: nothing is lost either way.
 
-    The common case of Okta's profile updates (a PUT of its own representation, modified) goes this way, on
-    PostgreSQL, outside a caller's transaction: three round trips fewer. What needs the lock goes the locked way:
-    a change of `active` (the console user's roles and sessions change in the same transaction), of userName or
-    externalId (their uniqueness), and anything on SQLite (no round trips to save there).
+    The common case of Okta's profile updates (a PUT of its own representation, modified) goes this way, outside
+    a caller's transaction: on PostgreSQL three round trips fewer; on SQLite the database's write lock is held for
+    the writes only. What needs the lock goes the locked way: a change of `active` (the console user's roles and
+    sessions change in the same transaction) and of userName or externalId (their uniqueness).
     """
-    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql" or not transaction.get_autocommit():
+    if not transaction.get_autocommit():
         return None
     if getattr(user, "emails_json", None) is None:
         return None

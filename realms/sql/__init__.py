@@ -26,13 +26,14 @@ import contextlib
 import datetime
 import decimal
 import functools
+import re
 import threading
 import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.transaction import TransactionManagementError
 
 # ---------------------------------------------------------------------------------------------- columns and values
@@ -213,10 +214,36 @@ def statement(key: tuple[Any, ...], connection: Any, build: Callable[[Any], str]
     return text
 
 
+_PLACEHOLDERS = re.compile(r"%%|%s")
+_NAMES = tuple(f"p{i}" for i in range(256))
+
+
+@functools.lru_cache(maxsize=512)  # the texts of `statement`: a few dozen per process
+def _named(sql: str) -> str:
+    """`sql` with its `%s` placeholders named `%(p0)s`, `%(p1)s`, … in order (a literal `%%` stays as it is)."""
+    numbers = iter(range(len(sql)))
+    return _PLACEHOLDERS.sub(lambda m: m.group() if m.group() == "%%" else f"%(p{next(numbers)})s", sql)
+
+
+def execute(connection: Any, cursor: Any, sql: str, params: Sequence[Any]) -> None:
+    """`cursor.execute(sql, params)` for a hand-written statement with `%s` placeholders.
+
+    On SQLite the parameters go by name: Django's SQLite cursor turns `%s` into `?` with a regular expression over
+    the whole text on every call (30 to 60 µs for the token's 2 KB statement, as long as SQLite takes to run it),
+    named ones with one string formatting (docs/performance.md). Both are the DB-API styles Django documents
+    for `cursor.execute()`; the text of each statement is converted once per process."""
+    if params and connection.vendor == "sqlite":
+        names = _NAMES if len(params) <= len(_NAMES) else tuple(f"p{i}" for i in range(len(params)))
+        cursor.execute(_named(sql), dict(zip(names, params, strict=False)))
+    else:
+        cursor.execute(sql, params)
+
+
 def fetch(sql: str, params: Sequence[Any], using: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
     """The rows of one hand-written query, through Django's cursor (query logging, instrumentation, wrappers)."""
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        execute(connection, cursor, sql, params)
         return cursor.fetchall()
 
 
@@ -281,7 +308,7 @@ def save_together(objs: Sequence[models.Model], using: str = DEFAULT_DB_ALIAS, *
         scope = contextlib.nullcontext() if len(statements) == 1 else transaction.atomic(using=using)
     with scope, connection.cursor() as cursor:
         for sql, params in statements:
-            cursor.execute(sql, params)
+            execute(connection, cursor, sql, params)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
@@ -374,12 +401,14 @@ def save_if_version(
 
     What it saves: a write computed from a row read without a lock (a SCIM PUT reads its user with the token) is
     saved only if nobody wrote that row meanwhile; if somebody did, the caller computes it again under the row
-    lock. Three round trips fewer than BEGIN, a locked read, the write and COMMIT. PostgreSQL only (data-modifying
-    WITH); the caller takes the locked way elsewhere.
+    lock. On PostgreSQL three round trips fewer than BEGIN, a locked read, the write and COMMIT (one data-modifying
+    WITH). On SQLite, where a write transaction locks the whole database, the statements run in a transaction of
+    their own that holds the lock for the writes only, not for the read and the Python that computed them: the
+    other processes' writers wait less (docs/performance.md).
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
-        raise NotSupportedError("save_if_version needs PostgreSQL")
+        return _save_if_version_in_transaction(obj, version, inserts, replace_children, connection)
     meta = obj._meta
     qn = connection.ops.quote_name
     update_sql, update_params = _update(obj, connection)
@@ -416,3 +445,44 @@ def save_if_version(
             instance._state.adding = False
             instance._state.db = using
     return bool(updated)
+
+
+def _save_if_version_in_transaction(
+    obj: models.Model,
+    version: int,
+    inserts: Sequence[models.Model],
+    replace_children: tuple[type[models.Model], str] | None,
+    connection: Any,
+) -> bool:
+    """`save_if_version` as statements in one transaction (databases without data-modifying WITH: SQLite)."""
+    meta = obj._meta
+    qn = connection.ops.quote_name
+    update_sql, update_params = _update(obj, connection)
+    version_column = qn(meta.get_field("version").column)
+    version_sql = statement(
+        ("update_if_version", type(obj)), connection, lambda c: f"{update_sql} AND {version_column} = %s"
+    )
+    new: dict[type[models.Model], list[models.Model]] = {}
+    for instance in inserts:
+        new.setdefault(type(instance), []).append(instance)
+    writes = [_insert(model, instances, connection) for model, instances in new.items()]  # computed before the lock
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        execute(connection, cursor, version_sql, [*update_params, version])
+        if cursor.rowcount != 1:
+            return False  # written meanwhile: nothing else is written (the transaction commits nothing)
+        if replace_children is not None:
+            child, fk_name = replace_children
+            fk = child._meta.get_field(fk_name)
+            # Names from _meta, quoted; the parent's id is a parameter.
+            execute(
+                connection,
+                cursor,
+                f"DELETE FROM {qn(child._meta.db_table)} WHERE {qn(fk.column)} = %s",  # noqa: S608
+                [meta.pk.get_db_prep_value(obj.pk, connection)],
+            )
+        for sql, params in writes:
+            execute(connection, cursor, sql, params)
+    for instance in inserts:
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    return True

@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -120,11 +120,14 @@ class UserViewSet(UserMixin, SCIMViewSet):
     def update(self, request: Request, realm_pk, resource_id: str) -> Response:
         """RFC 7644 §3.5.1: replace. readOnly attributes sent back (id, meta, groups) and password are ignored.
 
-        Okta's profile updates (a GET, then a PUT of the representation modified) are written in one statement
-        when the user read with the token is still the user in the database (realms.services:
-        replace_user_if_unchanged); anything else, and any doubt, is replaced under the row lock."""
+        Okta's profile updates (a GET, then a PUT of the representation modified) are written without a lock held
+        while they are computed, when the user read with the token (on SQLite: read first, without a transaction)
+        is still the user in the database (realms.services: replace_user_if_unchanged); anything else, and any
+        doubt, is replaced under the row lock."""
         read = self.read_with_token(request, self.kwargs)
         read_ahead, user = self._read_ahead(read) if read is not None else (False, None)
+        if read is not None and not read_ahead and connection.vendor != "postgresql":
+            read_ahead, user = True, queries.read(read, self.realm.pk)  # no lateral join to read it with the token
         if read_ahead and user is not None and if_match_holds(request, user.version):
             data = parse_user(request.data)
             user.realm = self.realm  # read with the token: no query for what the signals of the write carry

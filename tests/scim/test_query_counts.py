@@ -198,6 +198,33 @@ def test_okta_put_of_its_own_representation_stays_within_budget(client):
         assert "pg_current_xact_id" not in sql[1] and sql[1].startswith("WITH w0 AS (UPDATE"), sql
 
 
+@pytest.mark.django_db(transaction=True)
+def test_okta_put_holds_no_transaction_while_it_reads_and_computes(client):
+    """SQLite locks the whole database for a write transaction: the PUT reads its user and computes the change
+    before it opens one, which then holds only the writes (realms.sql.save_if_version). On PostgreSQL the write
+    is one statement, outside any transaction."""
+    realm = _realm_of(20)
+    scim = _client(client, realm)
+    user = scim.get('/Users?filter=userName eq "user000003@example.com"').json()["Resources"][0]
+    user["name"]["familyName"] = "Smith"
+    seen: list[tuple[str, bool]] = []
+
+    def record(execute, sql, params, many, context):
+        seen.append((sql.split(None, 1)[0].upper(), connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = scim.put(f"/Users/{user['id']}", user)
+    assert response.status_code == 200 and response.json()["name"]["familyName"] == "Smith"
+    reads = [in_transaction for verb, in_transaction in seen if verb == "SELECT"]
+    writes = [in_transaction for verb, in_transaction in seen if verb in {"UPDATE", "INSERT", "DELETE", "WITH"}]
+    assert reads and not any(reads), seen  # the token, the user: no transaction held
+    if connection.vendor == "postgresql":
+        assert writes == [False], seen  # one statement
+    else:
+        assert len(writes) == 2 and all(writes), seen  # the user's UPDATE and its audit event, in one transaction
+
+
 def _okta_membership_patch(group, remove, add) -> dict:
     """What Okta sends: the group's own name again, then ~100 member changes."""
     return patch_op(
