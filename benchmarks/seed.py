@@ -85,9 +85,13 @@ def seed(realm_name: str, users: int, group_members: int, prefix: str) -> dict:
             chunk = ids[start : start + BATCH]
             RealmGroupMembership.objects.bulk_create([RealmGroupMembership(group=group, user_id=i) for i in chunk])
             progress(have + start + len(chunk), group_members, "group members", started)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and users:
+        # The state of a database that has been running for a while. An empty realm is left as a fresh install
+        # leaves it: never analysed (autovacuum analyses a table after its first 50 changes), which PostgreSQL plans
+        # as a table of some size; analysed while empty, every prepared plan of the push would be made for an
+        # empty table and kept until the next ANALYZE (docs/performance.md).
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")  # the state of a database that has been running for a while
+            cursor.execute("VACUUM ANALYZE")
     sample = list(RealmUser.objects.filter(realm=realm).order_by("?").values_list("pk", "username")[:200])
     outside = list(
         RealmUser.objects.filter(realm=realm)
