@@ -152,7 +152,7 @@ class TokenQuery:
             Columns(RealmCounts),
         )
 
-    def _sql(self, connection: Any, with_realm: bool, read: Read | None = None) -> str:
+    def _sql(self, connection: Any, with_realm: bool, read: Read | None = None, with_counts: bool = True) -> str:
         qn = connection.ops.quote_name
         token_columns, user_columns, realm_columns, counts_columns = self._columns
         token_meta, user_meta = self.token_model._meta, user_columns.model._meta
@@ -169,11 +169,14 @@ class TokenQuery:
         if with_realm:
             realm, counts = qn(Realm._meta.db_table), qn(RealmCounts._meta.db_table)
             realm_pk = f"{realm}.{qn(Realm._meta.pk.column)}"
-            selected += [realm_columns.sql(connection), counts_columns.sql(connection)]
+            selected.append(realm_columns.sql(connection))
             joins += (
                 f" LEFT JOIN {realm} ON {realm_pk} = %s AND {realm}.{qn(Realm._meta.get_field('scim_enabled').column)}"
-                f" LEFT JOIN {counts} ON {counts}.{qn(RealmCounts._meta.get_field('realm').column)} = {realm_pk}"
             )
+            if with_counts:
+                selected.append(counts_columns.sql(connection))
+                counts_realm = f"{counts}.{qn(RealmCounts._meta.get_field('realm').column)}"
+                joins += f" LEFT JOIN {counts} ON {counts_realm} = {realm_pk}"
         if read is not None:
             # The call's one row, side by side (NULLs when there is none); its parameters follow the realm's.
             selected.append("read_row.*")
@@ -208,15 +211,18 @@ class TokenQuery:
 
         With `read`, on PostgreSQL, the statement also reads that row of the realm, and the realm carries it as
         `realm.read_with_token`: `(read, instance or None)`. Elsewhere (SQLite: no lateral join, and no round
-        trip to save) the realm carries no such attribute and the caller reads the row itself.
+        trip to save) the realm carries no such attribute and the caller reads the row itself. A call that reads
+        one row never lists the realm: its counts are not read then (`realm_counts_read` says so, and the realm's
+        `counts` are read on demand).
         """
         connection = connections[using]
+        with_counts = read is None
         if read is not None and connection.vendor != "postgresql":
             read = None
-        key = ("token+realm", self.token_model) + (
+        key = ("token+realm", self.token_model, with_counts) + (
             (read.model, read.field_name, read.case_insensitive, read.with_groups, read.with_emails) if read else ()
         )
-        sql = statement(key, connection, lambda c: self._sql(c, with_realm=True, read=read))
+        sql = statement(key, connection, lambda c: self._sql(c, with_realm=True, read=read, with_counts=with_counts))
         params = [param(Realm, "pk", realm_pk, connection)]
         params += read.params(realm_pk, connection) if read is not None else []
         params.append(param(self.token_model, "key_hash", key_hash, connection))
@@ -227,13 +233,13 @@ class TokenQuery:
         token, start = self._token(row, connection)
         _, _, realm_columns, counts_columns = self._columns
         realm_row = row[start : start + len(realm_columns)]
-        counts_end = start + len(realm_columns) + len(counts_columns)
-        counts_row = row[start + len(realm_columns) : counts_end]
+        counts_end = start + len(realm_columns) + (len(counts_columns) if with_counts else 0)
         if realm_row[realm_columns.pk_index] is None:
             return token, None
         realm = realm_columns.instance(realm_row, connection)
-        # The counts only serve list pages: built from their columns when first asked for (realm_counts_read).
-        realm.counts_row_with_token = (counts_columns, counts_row, connection)
+        if with_counts:
+            # The counts only serve list pages: built from their columns when first asked for (realm_counts_read).
+            realm.counts_row_with_token = (counts_columns, row[start + len(realm_columns) : counts_end], connection)
         if read is not None:
             realm.read_with_token = (read, read.instance(row[counts_end : counts_end + read.width()], connection))
         return token, realm
