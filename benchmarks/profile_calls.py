@@ -247,7 +247,8 @@ def spy(args: argparse.Namespace, names: list[str], medians: dict[str, float]) -
         loop = [sys.executable, __file__, "--loop", name, "--seconds", str(args.seconds), "--users", "0"]
         for fmt, suffix in (("flamegraph", "svg"), ("raw", "folded")):
             target = out / f"{name}.{suffix}"
-            command = [py_spy, "record", "--rate", "1000", "--format", fmt, "--output", str(target), "--", *loop]
+            rate = str(args.rate)
+            command = [py_spy, "record", "--rate", rate, "--format", fmt, "--output", str(target), "--", *loop]
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shares = stages(out / f"{name}.folded")
         print(f"== {name}: {medians[name]:.3f} ms per call (median, no profiler); wall time by stage (py-spy)")
@@ -279,6 +280,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="endpoints to run (whoami lookup get put post)")
     parser.add_argument("--spy", help="directory for py-spy's flame graphs and the wall time by stage")
     parser.add_argument("--seconds", type=float, default=20, help="with --spy: seconds of calls per endpoint")
+    # 1,000 samples a second fell behind on a 2-core VM (py-spy then stalls the program it samples).
+    parser.add_argument("--rate", type=int, default=200, help="with --spy: py-spy's samples per second")
     parser.add_argument("--loop", help=argparse.SUPPRESS)  # one endpoint, in a loop, for py-spy
     args = parser.parse_args()
     if not args.loop:
