@@ -354,8 +354,8 @@ def bench_compare(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
     Between two phases both databases are analysed (`ANALYZE`, outside the measured time), as autovacuum does on a
     running server within a minute of a table growing by a tenth: the push fills an empty table in seconds, and
     without it the later phases would run on the plans PostgreSQL made for an empty table (a sequential scan
-    where an index serves a grown one) for both servers. The push itself runs on the seed's statistics (an
-    empty, analysed table): an initial push's first minute.
+    where an index serves a grown one) for both servers. The push itself starts on a database never analysed,
+    as a fresh install's first push does (benchmarks/seed.py).
     """
     runs: dict[str, Any] = {}
     djscim2.ensure_installed()

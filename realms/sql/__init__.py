@@ -287,15 +287,8 @@ def save_together(objs: Sequence[models.Model], using: str = DEFAULT_DB_ALIAS, *
     if not objs:
         return
     connection = connections[using]
-    statements: list[tuple[str, list[Any]]] = []
-    new: dict[type[models.Model], list[models.Model]] = {}
-    for obj in objs:
-        if obj._state.adding:
-            new.setdefault(type(obj), []).append(obj)
-        else:
-            statements.append(_update(obj, connection))
-    for model, instances in new.items():
-        statements.append(_insert(model, instances, connection))
+    statements = [_update(obj, connection) for obj in objs if not obj._state.adding]
+    statements += [_insert(model, new, connection) for model, new in _by_model(o for o in objs if o._state.adding)]
     if connection.vendor == "postgresql" and len(statements) > 1:
         *ctes, (last_sql, _) = statements
         # Statements written from the models' _meta, values bound as parameters: no value is formatted in.
@@ -312,6 +305,14 @@ def save_together(objs: Sequence[models.Model], using: str = DEFAULT_DB_ALIAS, *
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
+
+
+def _by_model(objs: Iterable[models.Model]) -> list[tuple[type[models.Model], list[models.Model]]]:
+    """The instances grouped by model, models in the order they first appear (one INSERT each)."""
+    grouped: dict[type[models.Model], list[models.Model]] = {}
+    for obj in objs:
+        grouped.setdefault(type(obj), []).append(obj)
+    return list(grouped.items())
 
 
 _MAX_CACHED_ROWS = 16  # INSERT texts kept per model and row count up to this many rows
@@ -407,23 +408,41 @@ def save_if_version(
     other processes' writers wait less (docs/performance.md).
     """
     connection = connections[using]
-    if connection.vendor != "postgresql":
-        return _save_if_version_in_transaction(obj, version, inserts, replace_children, connection)
-    meta = obj._meta
+    if connection.vendor == "postgresql":
+        updated = _save_if_version_in_one_statement(obj, version, inserts, replace_children, connection)
+    else:
+        updated = _save_if_version_in_transaction(obj, version, inserts, replace_children, connection)
+    if updated:
+        for instance in inserts:
+            instance._state.adding = False
+            instance._state.db = using
+    return updated
+
+
+def _update_if_version(obj: models.Model, version: int, connection: Any) -> tuple[str, list[Any]]:
+    """The UPDATE of `obj` as `save()` writes it, only where its row still holds `version`."""
+    update_sql, params = _update(obj, connection)
+    version_column = connection.ops.quote_name(obj._meta.get_field("version").column)
+    return f"{update_sql} AND {version_column} = %s", [*params, version]
+
+
+def _save_if_version_in_one_statement(
+    obj: models.Model,
+    version: int,
+    inserts: Sequence[models.Model],
+    replace_children: tuple[type[models.Model], str] | None,
+    connection: Any,
+) -> bool:
+    """`save_if_version` as one data-modifying WITH (PostgreSQL)."""
     qn = connection.ops.quote_name
-    update_sql, update_params = _update(obj, connection)
-    version_column = qn(meta.get_field("version").column)
-    parts = [f"{update_sql} AND {version_column} = %s RETURNING {qn(meta.pk.column)}"]
-    params = [*update_params, version]
+    update_sql, params = _update_if_version(obj, version, connection)
+    parts = [f"{update_sql} RETURNING {qn(obj._meta.pk.column)}"]
     if replace_children is not None:
         child, fk_name = replace_children
         fk = child._meta.get_field(fk_name)
         # Names from _meta, quoted; the old rows go only if the update happened (the row's id comes from w0).
         parts.append(f"DELETE FROM {qn(child._meta.db_table)} WHERE {qn(fk.column)} IN (SELECT * FROM w0)")  # noqa: S608
-    new: dict[type[models.Model], list[models.Model]] = {}
-    for instance in inserts:
-        new.setdefault(type(instance), []).append(instance)
-    for model, instances in new.items():
+    for model, instances in _by_model(inserts):
         fields = _insert_fields(model, instances)
         # Each value cast to its column's type (Field.db_type): a VALUES list outside an INSERT has no column to
         # take a type from, and a NULL would be text.
@@ -440,10 +459,6 @@ def save_if_version(
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {ctes} SELECT COUNT(*) FROM w0", params)  # noqa: S608 (parts from _meta only)
         (updated,) = cursor.fetchone()
-    if updated:
-        for instance in inserts:
-            instance._state.adding = False
-            instance._state.db = using
     return bool(updated)
 
 
@@ -454,20 +469,13 @@ def _save_if_version_in_transaction(
     replace_children: tuple[type[models.Model], str] | None,
     connection: Any,
 ) -> bool:
-    """`save_if_version` as statements in one transaction (databases without data-modifying WITH: SQLite)."""
-    meta = obj._meta
+    """`save_if_version` as statements in one transaction (databases without data-modifying WITH: SQLite), every
+    value prepared before it starts."""
     qn = connection.ops.quote_name
-    update_sql, update_params = _update(obj, connection)
-    version_column = qn(meta.get_field("version").column)
-    version_sql = statement(
-        ("update_if_version", type(obj)), connection, lambda c: f"{update_sql} AND {version_column} = %s"
-    )
-    new: dict[type[models.Model], list[models.Model]] = {}
-    for instance in inserts:
-        new.setdefault(type(instance), []).append(instance)
-    writes = [_insert(model, instances, connection) for model, instances in new.items()]  # computed before the lock
+    update_sql, update_params = _update_if_version(obj, version, connection)
+    writes = [_insert(model, instances, connection) for model, instances in _by_model(inserts)]
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        execute(connection, cursor, version_sql, [*update_params, version])
+        execute(connection, cursor, update_sql, update_params)
         if cursor.rowcount != 1:
             return False  # written meanwhile: nothing else is written (the transaction commits nothing)
         if replace_children is not None:
@@ -478,11 +486,8 @@ def _save_if_version_in_transaction(
                 connection,
                 cursor,
                 f"DELETE FROM {qn(child._meta.db_table)} WHERE {qn(fk.column)} = %s",  # noqa: S608
-                [meta.pk.get_db_prep_value(obj.pk, connection)],
+                [obj._meta.pk.get_db_prep_value(obj.pk, connection)],
             )
         for sql, params in writes:
             execute(connection, cursor, sql, params)
-    for instance in inserts:
-        instance._state.adding = False
-        instance._state.db = connection.alias
     return True

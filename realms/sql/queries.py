@@ -133,6 +133,11 @@ class Read:
     with_emails: bool = False  # a user's `emails_json` too: what a replacement compares (realms.sql.aggregates)
 
     @property
+    def shape(self) -> tuple[Any, ...]:
+        """What the statement's text depends on: everything but the value (a key of `realms.sql.statement`)."""
+        return (self.model, self.field_name, self.case_insensitive, self.with_groups, self.with_emails)
+
+    @property
     def extra(self) -> tuple[str, ...]:
         return (("groups_json",) if self.with_groups else ()) + (("emails_json",) if self.with_emails else ())
 
@@ -164,8 +169,7 @@ def read(read: Read, realm_pk: uuid.UUID, using: str = DEFAULT_DB_ALIAS) -> Any 
     """The row `read` names, in a statement of its own (where the token's statement cannot read it: SQLite), or
     None."""
     connection = connections[using]
-    key = ("read", read.model, read.field_name, read.case_insensitive, read.with_groups, read.with_emails)
-    sql = statement(key, connection, lambda c: read.sql(c) + " LIMIT 1")
+    sql = statement(("read", *read.shape), connection, lambda c: read.sql(c) + " LIMIT 1")
     rows = fetch(sql, read.params(realm_pk, connection), using)
     return read.instance(rows[0], connection) if rows else None
 

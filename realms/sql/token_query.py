@@ -219,9 +219,7 @@ class TokenQuery:
         with_counts = read is None
         if read is not None and connection.vendor != "postgresql":
             read = None
-        key = ("token+realm", self.token_model, with_counts) + (
-            (read.model, read.field_name, read.case_insensitive, read.with_groups, read.with_emails) if read else ()
-        )
+        key = ("token+realm", self.token_model, with_counts) + (read.shape if read else ())
         sql = statement(key, connection, lambda c: self._sql(c, with_realm=True, read=read, with_counts=with_counts))
         params = [param(Realm, "pk", realm_pk, connection)]
         params += read.params(realm_pk, connection) if read is not None else []
@@ -233,13 +231,13 @@ class TokenQuery:
         token, start = self._token(row, connection)
         _, _, realm_columns, counts_columns = self._columns
         realm_row = row[start : start + len(realm_columns)]
-        counts_end = start + len(realm_columns) + (len(counts_columns) if with_counts else 0)
+        read_start = start + len(realm_columns) + (len(counts_columns) if with_counts else 0)
         if realm_row[realm_columns.pk_index] is None:
             return token, None
         realm = realm_columns.instance(realm_row, connection)
         if with_counts:
             # The counts only serve list pages: built from their columns when first asked for (realm_counts_read).
-            realm.counts_row_with_token = (counts_columns, row[start + len(realm_columns) : counts_end], connection)
+            realm.counts_row_with_token = (counts_columns, row[start + len(realm_columns) : read_start], connection)
         if read is not None:
-            realm.read_with_token = (read, read.instance(row[counts_end : counts_end + read.width()], connection))
+            realm.read_with_token = (read, read.instance(row[read_start : read_start + read.width()], connection))
         return token, realm

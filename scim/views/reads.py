@@ -99,6 +99,11 @@ class ResourceMixin:
             return False, None
         return True, found[1]
 
+    def read_row(self, read: queries.Read) -> Any | None:
+        """The row `read` names: as the token's statement read it (PostgreSQL), else in a statement of its own."""
+        read_ahead, obj = self._read_ahead(read)
+        return obj if read_ahead else queries.read(read, self.realm.pk)
+
     def get_object(self, resource_id: str, with_related: bool = False) -> Any:
         try:
             pk = uuid.UUID(resource_id)

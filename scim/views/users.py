@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -125,10 +125,8 @@ class UserViewSet(UserMixin, SCIMViewSet):
         is still the user in the database (realms.services: replace_user_if_unchanged); anything else, and any
         doubt, is replaced under the row lock."""
         read = self.read_with_token(request, self.kwargs)
-        read_ahead, user = self._read_ahead(read) if read is not None else (False, None)
-        if read is not None and not read_ahead and connection.vendor != "postgresql":
-            read_ahead, user = True, queries.read(read, self.realm.pk)  # no lateral join to read it with the token
-        if read_ahead and user is not None and if_match_holds(request, user.version):
+        user = self.read_row(read) if read is not None else None
+        if user is not None and if_match_holds(request, user.version):
             data = parse_user(request.data)
             user.realm = self.realm  # read with the token: no query for what the signals of the write carry
             replaced = services.replace_user_if_unchanged(user, data, self.actor())
