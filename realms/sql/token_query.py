@@ -180,7 +180,7 @@ class TokenQuery:
         if read is not None:
             # The call's one row, side by side (NULLs when there is none); its parameters follow the realm's.
             selected.append("read_row.*")
-            joins += f" LEFT JOIN LATERAL ({read.sql(connection)} LIMIT 1) read_row ON TRUE"
+            joins += f" LEFT JOIN ({read.sql(connection)} LIMIT 1) read_row ON TRUE"
         # Names from _meta, quoted; the key hash and the realm's id are parameters.
         where = f" WHERE {token}.{qn(token_meta.get_field('key_hash').column)} = %s"
         return f"SELECT {', '.join(selected)} FROM {token}{joins}{where}"  # noqa: S608
@@ -209,16 +209,13 @@ class TokenQuery:
         """The token as by `first`, and the realm `realm_pk` if SCIM is enabled on it (None otherwise), with its
         counts (`realm_counts_read(realm)`); None when there is no token.
 
-        With `read`, on PostgreSQL, the statement also reads that row of the realm, and the realm carries it as
-        `realm.read_with_token`: `(read, instance or None)`. Elsewhere (SQLite: no lateral join, and no round
-        trip to save) the realm carries no such attribute and the caller reads the row itself. A call that reads
-        one row never lists the realm: its counts are not read then (`realm_counts_read` says so, and the realm's
-        `counts` are read on demand).
+        With `read`, the statement also reads that row of the realm (a join on its `SELECT … LIMIT 1`, which depends
+        on parameters only: run once, on both databases), and the realm carries it as `realm.read_with_token`:
+        `(read, instance or None)`. A call that reads one row never lists the realm: its counts are not read then
+        (`realm_counts_read` says so, and the realm's `counts` are read on demand).
         """
         connection = connections[using]
         with_counts = read is None
-        if read is not None and connection.vendor != "postgresql":
-            read = None
         key = ("token+realm", self.token_model, with_counts) + (read.shape if read else ())
         sql = statement(key, connection, lambda c: self._sql(c, with_realm=True, read=read, with_counts=with_counts))
         params = [param(Realm, "pk", realm_pk, connection)]
