@@ -120,8 +120,10 @@ def okta_workload(
     list_passes: int = 5,
     groups: int = 10,
     phases: tuple[str, ...] = ("push", "lookups", "list", "put", "groups"),
-) -> Iterator[tuple[str, PhaseResult]]:
-    """Okta's push and import, phase by phase (a generator, so that two servers can take turns)."""
+    slices: int = 1,
+) -> Iterator[tuple[str, int, int, PhaseResult]]:
+    """Okta's push and import, phase by phase, each phase in `slices` consecutive parts of its jobs (a generator, so
+    that two servers can take turns slice by slice): yields (phase, slice index, slices of the phase, result)."""
 
     def client() -> Client:
         return Client(root, token)
@@ -163,23 +165,26 @@ def okta_workload(
         c.call("PATCH", f"/Groups/{group['id']}", patch, expect=(200, 204))
         return 2
 
+    def phase(name: str, jobs: list[Any], work: Any, threads: int) -> Iterator[tuple[str, int, int, PhaseResult]]:
+        count = max(1, min(slices, len(jobs)))
+        for k in range(count):
+            part = jobs[k * len(jobs) // count : (k + 1) * len(jobs) // count]
+            yield name, k, count, run_concurrently(name, part, work, client, threads)
+
     order = list(range(users))
     shuffled = random.Random(7).sample(order, len(order))
     if "push" in phases:
-        yield "push (lookup + POST)", run_concurrently("push", order, push, client, concurrency)
+        yield from phase("push (lookup + POST)", order, push, concurrency)
     if "lookups" in phases:
-        yield "lookups", run_concurrently("lookups", shuffled, lookup, client, concurrency)
+        yield from phase("lookups", shuffled, lookup, concurrency)
     if "list" in phases:
         total = client().call("GET", "/Users?startIndex=1&count=1")["totalResults"]
         starts = [s for _ in range(list_passes) for s in range(1, total + 1, 100)]
-        yield "list (pages of 100)", run_concurrently("list", starts, list_page, client, concurrency)
+        yield from phase("list (pages of 100)", starts, list_page, concurrency)
     if "put" in phases:
-        yield "PUT updates", run_concurrently("put", shuffled, put, client, concurrency)
+        yield from phase("PUT updates", shuffled, put, concurrency)
     if "groups" in phases:
-        yield (
-            "groups (POST + PATCH 100 members)",
-            run_concurrently("groups", list(range(groups)), push_group, client, min(concurrency, groups)),
-        )
+        yield from phase("groups (POST + PATCH 100 members)", list(range(groups)), push_group, min(concurrency, groups))
 
 
 # ---------------------------------------------------------------------------------------------- benchmarks
@@ -348,8 +353,10 @@ def bench_scale(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
 def bench_compare(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
     """The Okta workload against our server and django-scim2: same machine, database server, worker count.
 
-    Both servers run side by side and take turns phase by phase (ours, then django-scim2), so that load from
-    elsewhere on a shared machine falls on both alike; an idle server costs nothing.
+    Both servers run side by side and take turns slice by slice (`--slices` parts of each phase: ours, then
+    django-scim2, then ours again), so that load from elsewhere on a shared machine, and this VM's speed, which
+    changes within seconds, fall on both alike; an idle server costs nothing. A phase's figures are the sums over
+    its slices (requests over seconds; CPU over requests).
 
     Between two phases both databases are analysed (`ANALYZE`, outside the measured time), as autovacuum does on a
     running server within a minute of a table growing by a tenth: the push fills an empty table in seconds, and
@@ -386,18 +393,25 @@ def bench_compare(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
         log(f"{workers} workers each, {args.users} users, {concurrency} clients")
         phases = {}
         with ours(url, workers) as our_server, their_server:
-            our_phases = okta_workload(our_root(seeded["realm"]), seeded["token"], args.users, concurrency)
-            their_phases = okta_workload(f"http://127.0.0.1:{THEIR_PORT}/scim/v2", token, args.users, concurrency)
+            our_root_url, their_root_url = our_root(seeded["realm"]), f"http://127.0.0.1:{THEIR_PORT}/scim/v2"
+            our_phases = okta_workload(our_root_url, seeded["token"], args.users, concurrency, slices=args.slices)
+            their_phases = okta_workload(their_root_url, token, args.users, concurrency, slices=args.slices)
             our_meter, their_meter = CPUMeter(our_server, pg), CPUMeter(their_server, pg)
-            while True:  # phase by phase, ours then theirs, each with the CPU it cost
+            our_parts: list[tuple[PhaseResult, dict[str, float]]] = []
+            their_parts: list[tuple[PhaseResult, dict[str, float]]] = []
+            while True:  # slice by slice, ours then theirs, each with the CPU it cost
                 our_meter.start()
-                name, o = next(our_phases, (None, None))
+                name, k, count, o = next(our_phases, (None, 0, 0, None))
                 if o is None:
                     break
-                our_cpu = our_meter.per_request(o.requests)
+                our_parts.append((o, our_meter.per_request(o.requests)))
                 their_meter.start()
-                _, t = next(their_phases)
-                their_cpu = their_meter.per_request(t.requests)
+                t = next(their_phases)[3]
+                their_parts.append((t, their_meter.per_request(t.requests)))
+                if k < count - 1:
+                    continue
+                (o, our_cpu), (t, their_cpu) = combined(our_parts), combined(their_parts)
+                our_parts, their_parts = [], []
                 if not args.sqlite:  # SQLite plans every statement when it is prepared: nothing cached to renew
                     for database in ("bench_compare_ours", "bench_compare_djscim2"):
                         pg.psql("ANALYZE", database)
@@ -419,8 +433,22 @@ def bench_compare(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
         "django_scim2_prepared_statements": not args.their_defaults and not args.sqlite,
         "database": "sqlite" if args.sqlite else "postgresql",
         "users": args.users,
+        "slices_per_phase": args.slices,
         "runs": runs,
     }
+
+
+def combined(parts: list[tuple[PhaseResult, dict[str, float]]]) -> tuple[PhaseResult, dict[str, float]]:
+    """One phase's slices as one result: requests and seconds summed, CPU per request weighted by requests."""
+    first = parts[0][0]
+    result = PhaseResult(
+        first.name,
+        sum(r.requests for r, _ in parts),
+        sum(r.seconds for r, _ in parts),
+        [ms for r, _ in parts for ms in r.latencies_ms],
+    )
+    cpu = {who: round(sum(c[who] * r.requests for r, c in parts) / max(result.requests, 1), 3) for who in parts[0][1]}
+    return result, cpu
 
 
 def bench_okta(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
@@ -433,11 +461,10 @@ def bench_okta(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
         root = our_root(seeded["realm"])
         log(f"Okta push and import of {args.okta_users} users, {workers} workers, {concurrency} clients")
         with ours(url, workers) as server:
-            results = dict(
-                okta_workload(
-                    root, seeded["token"], args.okta_users, concurrency, list_passes=1, phases=("push", "list")
-                )
+            phases = okta_workload(
+                root, seeded["token"], args.okta_users, concurrency, list_passes=1, phases=("push", "list")
             )
+            results = {name: result for name, _, _, result in phases}
             rss = server.peak_rss_mib()
         push, imported = results["push (lookup + POST)"], results["list (pages of 100)"]
         runs[str(workers)] = {
@@ -466,6 +493,9 @@ def main() -> None:
     parser.add_argument("--workers", default="2,4", help="gunicorn worker counts, comma-separated")
     parser.add_argument("--concurrency", type=int, default=0, help="client threads (default: 2 per worker)")
     parser.add_argument("--rounds", type=int, default=200, help="requests per measured call (floor, scale)")
+    parser.add_argument(
+        "--slices", type=int, default=5, help="compare: parts of each phase, the two servers taking turns at each"
+    )
     parser.add_argument("--pg-port", type=int, default=54340)
     parser.add_argument("--reuse", action="store_true", help="scale: reuse the seeded database of a previous run")
     parser.add_argument("--keep-postgres", action="store_true", help="leave the PostgreSQL server running")
