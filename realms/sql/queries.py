@@ -166,14 +166,6 @@ class Read:
         return _instances(self.model, [row], connection, self.extra)[0]
 
 
-def read(read: Read, realm_pk: uuid.UUID, using: str = DEFAULT_DB_ALIAS) -> Any | None:
-    """The row `read` names, in a statement of its own (for a call whose token was read without it), or None."""
-    connection = connections[using]
-    sql = statement(("read", *read.shape), connection, lambda c: read.sql(c) + " LIMIT 1")
-    rows = fetch(sql, read.params(realm_pk, connection), using)
-    return read.instance(rows[0], connection) if rows else None
-
-
 def locked_user(realm_pk: uuid.UUID, pk: uuid.UUID, using: str = DEFAULT_DB_ALIAS) -> RealmUser | None:
     """The realm's user `pk`, its row (only its row) locked until the end of the transaction, with `emails_json`
     and `groups_json` read under the lock (realms.sql.aggregates)."""

@@ -74,7 +74,7 @@ class ResourceMixin:
 
     def read_with_token(self, request: Request, url_kwargs: dict[str, Any]) -> queries.Read | None:
         """GET /Users/{id} and an IdP's lookup from the first result (`userName eq "…"`: every one Okta makes)
-        read one row that the URL names: realms.sql.queries.Read, read in the token's statement on PostgreSQL. A URL
+        read one row that the URL names: realms.sql.queries.Read, read in the token's statement. A URL
         that does not parse reads nothing ahead: the call then refuses it as usual, after authentication."""
         try:
             action = getattr(self, "action", None)  # viewsets only
@@ -98,11 +98,6 @@ class ResourceMixin:
         if found is None or found[0] != read:
             return False, None
         return True, found[1]
-
-    def read_row(self, read: queries.Read) -> Any | None:
-        """The row `read` names: as the token's statement read it (PostgreSQL), else in a statement of its own."""
-        read_ahead, obj = self._read_ahead(read)
-        return obj if read_ahead else queries.read(read, self.realm.pk)
 
     def get_object(self, resource_id: str, with_related: bool = False) -> Any:
         try:

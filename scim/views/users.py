@@ -121,12 +121,12 @@ class UserViewSet(UserMixin, SCIMViewSet):
         """RFC 7644 §3.5.1: replace. readOnly attributes sent back (id, meta, groups) and password are ignored.
 
         Okta's profile updates (a GET, then a PUT of the representation modified) are written without a lock held
-        while they are computed, when the user read with the token (on SQLite: read first, without a transaction)
-        is still the user in the database (realms.services: replace_user_if_unchanged); anything else, and any
-        doubt, is replaced under the row lock."""
+        while they are computed, when the user read with the token (no transaction held) is still the user in the
+        database (realms.services: replace_user_if_unchanged); anything else, and any doubt, is replaced under the
+        row lock."""
         read = self.read_with_token(request, self.kwargs)
-        user = self.read_row(read) if read is not None else None
-        if user is not None and if_match_holds(request, user.version):
+        read_ahead, user = self._read_ahead(read) if read is not None else (False, None)
+        if read_ahead and user is not None and if_match_holds(request, user.version):
             data = parse_user(request.data)
             user.realm = self.realm  # read with the token: no query for what the signals of the write carry
             replaced = services.replace_user_if_unchanged(user, data, self.actor())
