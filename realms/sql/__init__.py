@@ -434,30 +434,43 @@ def _save_if_version_in_one_statement(
     connection: Any,
 ) -> bool:
     """`save_if_version` as one data-modifying WITH (PostgreSQL)."""
-    qn = connection.ops.quote_name
     update_sql, params = _update_if_version(obj, version, connection)
-    parts = [f"{update_sql} RETURNING {qn(obj._meta.pk.column)}"]
-    if replace_children is not None:
-        child, fk_name = replace_children
-        fk = child._meta.get_field(fk_name)
-        # Names from _meta, quoted; the old rows go only if the update happened (the row's id comes from w0).
-        parts.append(f"DELETE FROM {qn(child._meta.db_table)} WHERE {qn(fk.column)} IN (SELECT * FROM w0)")  # noqa: S608
-    for model, instances in _by_model(inserts):
-        fields = _insert_fields(model, instances)
-        # Each value cast to its column's type (Field.db_type): a VALUES list outside an INSERT has no column to
-        # take a type from, and a NULL would be text.
-        row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in fields) + ")"
-        columns = ", ".join(qn(f.column) for f in fields)
-        # INSERT … SELECT … WHERE EXISTS: the rows go in only if the update happened. Names from _meta, quoted.
-        parts.append(
-            f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT * FROM (VALUES "  # noqa: S608
-            + ", ".join([row] * len(instances))
-            + ") v WHERE EXISTS (SELECT 1 FROM w0)"
-        )
+    groups = [(model, _insert_fields(model, instances), instances) for model, instances in _by_model(inserts)]
+    for _, fields, instances in groups:
         params += _insert_params(fields, instances, connection)
-    ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts))
+
+    def build(connection: Any) -> str:
+        qn = connection.ops.quote_name
+        parts = [f"{update_sql} RETURNING {qn(obj._meta.pk.column)}"]
+        if replace_children is not None:
+            child, fk_name = replace_children
+            fk = child._meta.get_field(fk_name)
+            # Names from _meta, quoted; the old rows go only if the update happened (the row's id comes from w0).
+            parts.append(f"DELETE FROM {qn(child._meta.db_table)} WHERE {qn(fk.column)} IN (SELECT * FROM w0)")  # noqa: S608
+        for model, fields, instances in groups:
+            # Each value cast to its column's type (Field.db_type): a VALUES list outside an INSERT has no column
+            # to take a type from, and a NULL would be text.
+            row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in fields) + ")"
+            columns = ", ".join(qn(f.column) for f in fields)
+            # INSERT … SELECT … WHERE EXISTS: the rows go in only if the update happened. Names from _meta, quoted.
+            parts.append(
+                f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT * FROM (VALUES "  # noqa: S608
+                + ", ".join([row] * len(instances))
+                + ") v WHERE EXISTS (SELECT 1 FROM w0)"
+            )
+        ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts))
+        return f"WITH {ctes} SELECT COUNT(*) FROM w0"  # noqa: S608 (parts from _meta only)
+
+    # The text depends on the models, their columns and row counts: built once per process, as `_insert`'s.
+    if any(len(instances) > _MAX_CACHED_ROWS for _, _, instances in groups):  # rare: not worth keeping
+        sql = build(connection)
+    else:
+        inserted = tuple(
+            (model, tuple(f.attname for f in fields), len(instances)) for model, fields, instances in groups
+        )
+        sql = statement(("save_if_version", type(obj), replace_children, inserted), connection, build)
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH {ctes} SELECT COUNT(*) FROM w0", params)  # noqa: S608 (parts from _meta only)
+        cursor.execute(sql, params)
         (updated,) = cursor.fetchone()
     return bool(updated)
 
