@@ -2,10 +2,8 @@
 
 Each table has composite and unique indexes that start with realm_id (realmuser_realm_created,
 realmuser_unique_username_ci, auditevent_feed, …), which serve every query by realm alone, the cascade of a realm's
-deletion and PostgreSQL's foreign-key checks included. The lone index only cost each write one more index entry,
-and before a table's first ANALYZE (a new realm's first push) PostgreSQL's generic plan for the userName lookup
-took it over the unique (realm_id, lower(username)) index: a scan of all the realm's users for each lookup (about
-0.7 ms against 0.1 ms per lookup at 1,000 users, docs/performance.md).
+deletion and PostgreSQL's foreign-key checks included. The lone index only cost each write one more index entry
+and its disk space (docs/performance.md: a simplification; its effect on throughput is within the noise).
 
 Only the indexes are dropped: Django's AlterField of a foreign key would also drop and re-add (re-validate) the
 foreign-key constraint on PostgreSQL, a full scan of the audit table under lock, and rebuild the tables on SQLite.
