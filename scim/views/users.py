@@ -125,8 +125,8 @@ class UserViewSet(UserMixin, SCIMViewSet):
         database (realms.services: replace_user_if_unchanged); anything else, and any doubt, is replaced under the
         row lock."""
         read = self.read_with_token(request, self.kwargs)
-        read_ahead, user = self._read_ahead(read) if read is not None else (False, None)
-        if read_ahead and user is not None and if_match_holds(request, user.version):
+        user = self._read_ahead(read)[1] if read is not None else None  # None unless the token's statement read it
+        if user is not None and if_match_holds(request, user.version):
             data = parse_user(request.data)
             user.realm = self.realm  # read with the token: no query for what the signals of the write carry
             replaced = services.replace_user_if_unchanged(user, data, self.actor())
