@@ -40,11 +40,21 @@ def _where_realm_and_pk(connection: Any, model: type) -> str:
 
 def _where_realm_and(connection: Any, model: type, field_name: str, case_insensitive: bool) -> str:
     """` WHERE <realm> = %s AND <field> = %s`, the field compared lower-cased on both sides when
-    `case_insensitive` (the functional unique indexes on lower(username) and lower(display_name) serve it)."""
+    `case_insensitive` (the functional unique indexes on lower(username) and lower(display_name) serve it).
+
+    On PostgreSQL the value is lower-cased in a sub-select, `= (SELECT LOWER(%s))`, evaluated once per execution
+    as an InitPlan. With `= LOWER(%s)` the unique index's path carried that call as start-up cost: on a table never
+    analysed, where both expect one row, PostgreSQL took the `(realm_id, created_at, id)` index's path for its lower
+    start-up cost, and a connection's generic plan made then (after its first calls) stays until the table's
+    statistics change: the realm's rows read one by one, `lower(username)` checked on each (docs/performance.md,
+    "the first push"). Without that cost the unique index's path is the cheaper on every count, whichever index
+    was created first (tests/scim/test_query_counts.py checks the plan). Same rows: PostgreSQL's own LOWER, the
+    same collation."""
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     column = f"{table}.{qn(model._meta.get_field(field_name).column)}"
-    condition = f"LOWER({column}) = LOWER(%s)" if case_insensitive else f"{column} = %s"
+    lowered = "(SELECT LOWER(%s))" if connection.vendor == "postgresql" else "LOWER(%s)"
+    condition = f"LOWER({column}) = {lowered}" if case_insensitive else f"{column} = %s"
     return f" WHERE {table}.{qn(model._meta.get_field('realm').column)} = %s AND {condition}"
 
 
