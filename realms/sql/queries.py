@@ -155,18 +155,36 @@ class Read:
     def width(self) -> int:
         return len(_COLUMNS[self.model]) + len(self.extra)
 
+    @property
+    def by_id(self) -> bool:
+        return self.field_name == self.model._meta.pk.name
+
     def sql(self, connection: Any) -> str:
-        """The SELECT of the row, two parameters: the realm's id, then the value."""
+        """The SELECT of the row: by id, one parameter (the id; `join()` compares the realm); by a unique
+        attribute, two (the realm's id, then the value)."""
         emails = f", {UserEmailsJSON.sql(connection)}" if self.with_emails else ""
-        return _select(connection, self.model, self.with_groups, emails) + _where_realm_and(
-            connection, self.model, self.field_name, self.case_insensitive
-        )
+        select = _select(connection, self.model, self.with_groups, emails)
+        if self.by_id:
+            qn = connection.ops.quote_name
+            return select + f" WHERE {qn(self.model._meta.db_table)}.{qn(self.model._meta.pk.column)} = %s"
+        return select + _where_realm_and(connection, self.model, self.field_name, self.case_insensitive)
+
+    def join(self, connection: Any) -> str:
+        """` LEFT JOIN (<sql> LIMIT 1) read_row ON …`: the row beside the token's, NULLs when the realm has none.
+
+        By id, the realm is compared in the ON clause, outside the sub-select, which its LIMIT keeps apart: the
+        sub-select has the primary key as its only index. With `realm_id = %s AND id = %s` inside, both the primary
+        key and the realm's indexes matched one condition each, which on a table never analysed costs the same, and
+        the generic plan made then could scan the realm's rows for the id (as the lookups did: `_where_realm_and`).
+        """
+        realm = f"read_row.{connection.ops.quote_name(self.model._meta.get_field('realm').column)} = %s"
+        return f" LEFT JOIN ({self.sql(connection)} LIMIT 1) read_row ON {realm if self.by_id else 'TRUE'}"
 
     def params(self, realm_pk: uuid.UUID, connection: Any) -> list[Any]:
-        return [
-            param(self.model, "realm", realm_pk, connection),
-            param(self.model, self.field_name, self.value, connection),
-        ]
+        """The parameters of `join()`, in order."""
+        realm = param(self.model, "realm", realm_pk, connection)
+        value = param(self.model, self.field_name, self.value, connection)
+        return [value, realm] if self.by_id else [realm, value]
 
     def instance(self, row: tuple, connection: Any) -> Any | None:
         """The instance of the row (these columns, then `groups_json` when asked); None for a row of NULLs (the

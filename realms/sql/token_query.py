@@ -180,7 +180,7 @@ class TokenQuery:
         if read is not None:
             # The call's one row, side by side (NULLs when there is none); its parameters follow the realm's.
             selected.append("read_row.*")
-            joins += f" LEFT JOIN ({read.sql(connection)} LIMIT 1) read_row ON TRUE"
+            joins += read.join(connection)
         # Names from _meta, quoted; the key hash and the realm's id are parameters.
         where = f" WHERE {token}.{qn(token_meta.get_field('key_hash').column)} = %s"
         return f"SELECT {', '.join(selected)} FROM {token}{joins}{where}"  # noqa: S608

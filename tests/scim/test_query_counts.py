@@ -299,36 +299,52 @@ def test_okta_lookups_are_planned_once_not_on_every_call(client):
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-@pytest.mark.parametrize(("model", "field_name"), [(RealmUser, "username"), (RealmGroup, "display_name")])
-def test_a_lookup_planned_on_a_new_table_reads_its_unique_index(model, field_name):
+@pytest.mark.parametrize(
+    ("model", "field_name", "index_condition"),
+    [
+        (RealmUser, "username", ("realm_id", "lower")),
+        (RealmGroup, "display_name", ("realm_id", "lower")),
+        (RealmUser, "id", ("(id =",)),
+        (RealmGroup, "id", ("(id =",)),
+    ],
+)
+def test_a_read_planned_on_a_new_table_reads_one_index_entry(model, field_name, index_condition):
     """A connection plans a prepared statement generically after its first calls and keeps that plan until the
     table's statistics change: on a fresh install, while the table holds a few rows and was never analysed. The
-    lookup's generic plan made then must find the row through the unique index on (realm, lower(name)), not scan
-    the realm's rows through the (realm, created_at, id) index and check each name (it did, for that path's lower
-    start-up cost: 0.6 ms a lookup instead of 0.1 during a first push of 1,000 users).
+    generic plan made then of the row a call reads with its token (an IdP's lookup, a GET or PUT by id) must find it
+    through one index entry: the unique index on (realm, lower(name)), or the primary key. Not scan the realm's
+    rows through another index that starts with the realm and check each (the lookup did, for that path's lower
+    start-up cost: 0.6 ms a lookup instead of 0.1 during a first push of 1,000 users; a read by id tied).
 
     A never-analysed table is made for the test: a temporary copy of the model's table with its indexes, which
-    shadows it (pg_temp comes first in the search path) until the test's transaction ends."""
+    shadows it (pg_temp comes first in the search path) until the test's transaction ends. The statement is the
+    join that the token's statement makes (`Read.join`), beside a row of one column."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's plan cache")
     table = connection.ops.quote_name(model._meta.db_table)
-    read = queries.Read(model, field_name, "nobody", case_insensitive=True, with_groups=model is RealmUser)
-    text = read.sql(connection).replace("%s", "$1", 1).replace("%s", "$2", 1)
+    value = uuid.uuid4() if field_name == "id" else "nobody"
+    read = queries.Read(model, field_name, value, case_insensitive=field_name != "id", with_groups=model is RealmUser)
+    text = f"SELECT read_row.* FROM (SELECT 1) one{read.join(connection)}"
+    params = read.params(uuid.uuid4(), connection)
+    for n in range(1, len(params) + 1):
+        text = text.replace("%s", f"${n}", 1)
     assert "%s" not in text
+    types = ", ".join("uuid" if isinstance(p, uuid.UUID) else "text" for p in params)
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {table} (LIKE {table} INCLUDING INDEXES) ON COMMIT DROP")
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
         assert cursor.fetchone()[0] < 0, "never vacuumed nor analysed"
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        cursor.execute(f"PREPARE realms_lookup_plan (uuid, text) AS {text} LIMIT 1")
+        cursor.execute(f"PREPARE realms_read_plan ({types}) AS {text}")
         try:
-            # EXPLAIN takes no bound parameters: the values are a UUID and a constant.
-            cursor.execute(f"EXPLAIN EXECUTE realms_lookup_plan ('{uuid.uuid4()}', 'nobody')")
+            # EXPLAIN takes no bound parameters: the values are UUIDs and a constant.
+            literals = ", ".join(f"'{p}'" for p in params)
+            cursor.execute(f"EXPLAIN EXECUTE realms_read_plan ({literals})")
             plan = [line for (line,) in cursor.fetchall()]
         finally:
-            cursor.execute("DEALLOCATE realms_lookup_plan")
+            cursor.execute("DEALLOCATE realms_read_plan")
     scan = next(i for i, line in enumerate(plan) if f"on {model._meta.db_table} " in line)
     node = list(itertools.takewhile(lambda line: "->" not in line, plan[scan + 1 :]))  # the scan's conditions
     assert "Index Scan" in plan[scan], "\n".join(plan)
-    assert any("Index Cond" in line and "realm_id" in line and "lower" in line for line in node), "\n".join(plan)
+    assert any("Index Cond" in line and all(c in line for c in index_condition) for line in node), "\n".join(plan)
     assert not any("Filter" in line for line in node), "\n".join(plan)
