@@ -13,7 +13,7 @@ import itertools
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from realms.models import RealmEmail, RealmGroup, RealmGroupMembership, RealmUser
@@ -297,6 +297,38 @@ def test_okta_lookups_are_planned_once_not_on_every_call(client):
     assert all(generic > 0 for generic, _custom in plans), plans
 
 
+def _shadow_with_a_new_table(model):
+    """A never-analysed table for a plan test: a temporary copy of the model's table with its indexes, which shadows
+    it (pg_temp comes first in the search path) until the test's transaction ends."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} (LIKE {table} INCLUDING INDEXES) ON COMMIT DROP")
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+        assert cursor.fetchone()[0] < 0, "never vacuumed nor analysed"
+
+
+def _generic_plan_of_scan(model, sql, params):
+    """The lines of the generic plan of `sql` (with `%s` placeholders, as Django runs it) that scan the model's
+    table: the scan's node, then its conditions."""
+    for n in range(1, len(params) + 1):
+        sql = sql.replace("%s", f"${n}", 1)
+    assert "%s" not in sql
+    types = ", ".join("uuid" if isinstance(p, uuid.UUID) else "text" for p in params)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE realms_plan ({types}) AS {sql}")
+        try:
+            # EXPLAIN takes no bound parameters: the values are UUIDs and constants.
+            literals = ", ".join(f"'{p}'" for p in params)
+            cursor.execute(f"EXPLAIN EXECUTE realms_plan ({literals})")
+            plan = [line for (line,) in cursor.fetchall()]
+        finally:
+            cursor.execute("DEALLOCATE realms_plan")
+    scan = next(i for i, line in enumerate(plan) if f"on {model._meta.db_table} " in line)
+    conditions = itertools.takewhile(lambda line: "->" not in line, plan[scan + 1 :])
+    return [plan[scan], *conditions], "\n".join(plan)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 @pytest.mark.parametrize(
@@ -304,6 +336,8 @@ def test_okta_lookups_are_planned_once_not_on_every_call(client):
     [
         (RealmUser, "username", ("realm_id", "lower")),
         (RealmGroup, "display_name", ("realm_id", "lower")),
+        (RealmUser, "external_id", ("realm_id", "external_id")),
+        (RealmGroup, "external_id", ("realm_id", "external_id")),
         (RealmUser, "id", ("(id =",)),
         (RealmGroup, "id", ("(id =",)),
     ],
@@ -312,39 +346,48 @@ def test_a_read_planned_on_a_new_table_reads_one_index_entry(model, field_name, 
     """A connection plans a prepared statement generically after its first calls and keeps that plan until the
     table's statistics change: on a fresh install, while the table holds a few rows and was never analysed. The
     generic plan made then of the row a call reads with its token (an IdP's lookup, a GET or PUT by id) must find it
-    through one index entry: the unique index on (realm, lower(name)), or the primary key. Not scan the realm's
-    rows through another index that starts with the realm and check each (the lookup did, for that path's lower
-    start-up cost: 0.6 ms a lookup instead of 0.1 during a first push of 1,000 users; a read by id tied).
+    through one index entry: a unique index on (realm, lower(name)) or (realm, externalId), or the primary key. Not
+    scan the realm's rows through another index that starts with the realm and check each (the lookup did, for that
+    path's lower start-up cost: 0.6 ms a lookup instead of 0.1 during a first push of 1,000 users; a read by id
+    tied).
 
-    A never-analysed table is made for the test: a temporary copy of the model's table with its indexes, which
-    shadows it (pg_temp comes first in the search path) until the test's transaction ends. The statement is the
-    join that the token's statement makes (`Read.join`), beside a row of one column."""
+    The statement is the join that the token's statement makes (`Read.join`), beside a row of one column, planned
+    on a never-analysed copy of the table."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's plan cache")
-    table = connection.ops.quote_name(model._meta.db_table)
     value = uuid.uuid4() if field_name == "id" else "nobody"
-    read = queries.Read(model, field_name, value, case_insensitive=field_name != "id", with_groups=model is RealmUser)
-    text = f"SELECT read_row.* FROM (SELECT 1) one{read.join(connection)}"
-    params = read.params(uuid.uuid4(), connection)
-    for n in range(1, len(params) + 1):
-        text = text.replace("%s", f"${n}", 1)
-    assert "%s" not in text
-    types = ", ".join("uuid" if isinstance(p, uuid.UUID) else "text" for p in params)
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMPORARY TABLE {table} (LIKE {table} INCLUDING INDEXES) ON COMMIT DROP")
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
-        assert cursor.fetchone()[0] < 0, "never vacuumed nor analysed"
-        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        cursor.execute(f"PREPARE realms_read_plan ({types}) AS {text}")
-        try:
-            # EXPLAIN takes no bound parameters: the values are UUIDs and a constant.
-            literals = ", ".join(f"'{p}'" for p in params)
-            cursor.execute(f"EXPLAIN EXECUTE realms_read_plan ({literals})")
-            plan = [line for (line,) in cursor.fetchall()]
-        finally:
-            cursor.execute("DEALLOCATE realms_read_plan")
-    scan = next(i for i, line in enumerate(plan) if f"on {model._meta.db_table} " in line)
-    node = list(itertools.takewhile(lambda line: "->" not in line, plan[scan + 1 :]))  # the scan's conditions
-    assert "Index Scan" in plan[scan], "\n".join(plan)
-    assert any("Index Cond" in line and all(c in line for c in index_condition) for line in node), "\n".join(plan)
-    assert not any("Filter" in line for line in node), "\n".join(plan)
+    case_insensitive = field_name in ("username", "display_name")
+    read = queries.Read(model, field_name, value, case_insensitive=case_insensitive, with_groups=model is RealmUser)
+    _shadow_with_a_new_table(model)
+    sql = f"SELECT read_row.* FROM (SELECT 1) one{read.join(connection)}"
+    (scan, *conditions), plan = _generic_plan_of_scan(model, sql, read.params(uuid.uuid4(), connection))
+    assert "Index Scan" in scan, plan
+    assert any("Index Cond" in line and all(c in line for c in index_condition) for line in conditions), plan
+    assert not any("Filter" in line for line in conditions), plan
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize(("model", "locked"), [(RealmUser, "locked_user"), (RealmGroup, "locked_group")])
+def test_a_locked_read_planned_on_a_new_table_reads_its_primary_key(model, locked):
+    """The reads that lock their row (a PUT that changes `active`, userName or externalId; a group PATCH) have the
+    same generic plan to get right on a never-analysed table as the reads above: the primary key, the realm a filter
+    on its one row, not a scan of the realm's rows for the id. The statement is captured as `realms.sql.queries`
+    runs it, then planned on a never-analysed copy of the table."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plan cache")
+    captured = []
+
+    def capture(execute, sql, params, many, context):
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    _shadow_with_a_new_table(model)
+    realm_pk, pk = uuid.uuid4(), uuid.uuid4()
+    with transaction.atomic(), connection.execute_wrapper(capture):
+        assert getattr(queries, locked)(realm_pk, pk) is None
+    ((sql, params),) = captured
+    assert sorted(map(str, params)) == sorted(map(str, (realm_pk, pk)))
+    (scan, *conditions), plan = _generic_plan_of_scan(model, sql, params)
+    assert "Index Scan using" in scan and "_pkey" in scan, plan
+    assert any("Index Cond: (id = " in line for line in conditions), plan
