@@ -26,10 +26,9 @@ from ..models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmGroupMember
 from ..sql import (
     lookups,  # noqa: F401 (registers `__in_array`: id lists of any length as one parameter)
     queries,
-    save_if_version,
-    save_together,
 )
 from ..sql.aggregates import decode_emails
+from ..sql.writes import save_if_version, save_together
 from . import roles
 from .audit import Actor, announce_group, announce_group_members, announce_user, audit_event
 
@@ -301,7 +300,7 @@ def replace_user(
 def replace_user_if_unchanged(user: RealmUser, data: UserData, actor: Actor) -> RealmUser | None:
     """`replace_user` without a transaction or a row lock, from a `user` read without one (with its
     `emails_json`): the write is one statement that happens only if the row still holds the version read (compare
-    and swap, realms.sql.save_if_version). None when it did not happen, and the caller replaces under the row
+    and swap, realms.sql.writes.save_if_version). None when it did not happen, and the caller replaces under the row
     lock (`replace_user`), which decides again from the row as it then is: nothing is lost either way.
 
     The common case of Okta's profile updates (a PUT of its own representation, modified) goes this way, outside
@@ -322,13 +321,20 @@ def replace_user_if_unchanged(user: RealmUser, data: UserData, actor: Actor) -> 
         return None
     old_version = user.version
     old_emails = sorted(_current_emails(user))
+    # What this path can change, and only that, is written (active, externalId and the realm are the same, and a
+    # userName only in its letter case): on SQLite each column set rewrites its indexes' entries.
+    update_fields = ["display_name", "given_name", "family_name", "attributes", "version", "updated_at"]
+    if data.username != user.username:
+        update_fields.append("username")
     _apply_user_data(user, data)
     user.version += 1
     emails_changed = sorted((e.value, e.type, e.primary) for e in data.emails) != old_emails
     new_emails = _email_rows(user, data.emails) if emails_changed else []
     event = audit_event(user.realm_id, actor, AuditEvent.Action.USER_UPDATED, "User", user.pk, user.username, changes)
     replace_emails = (RealmEmail, "user") if emails_changed else None
-    if not save_if_version(user, old_version, inserts=[*new_emails, event], replace_children=replace_emails):
+    if not save_if_version(
+        user, old_version, inserts=[*new_emails, event], replace_children=replace_emails, update_fields=update_fields
+    ):
         return None  # written meanwhile: the caller replaces under the lock
     announce_user(AuditEvent.Action.USER_UPDATED, user, actor, changes)  # autocommit: sent now, the row written
     return user

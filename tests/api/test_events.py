@@ -384,9 +384,9 @@ def test_a_host_without_time_zones_gets_utc_times_and_time_filters_work(client, 
 def test_every_scim_write_stamps_its_events_with_its_transaction(scim, realm):
     """The trigger covers every way SCIM writes an event, the one-statement INSERTs and the PUT that writes its
     event in the UPDATE's statement included: each write's events carry its own, newer transaction id."""
-    user_id = create_users(scim, 1)[0]  # one statement (realms.sql.save_together)
+    user_id = create_users(scim, 1)[0]  # one statement (realms.sql.writes.save_together)
     body = okta_user("user0@example.com") | {"title": "Engineer"}
-    assert scim.put(f"/Users/{user_id}", body).status_code == 200  # realms.sql.save_if_version
+    assert scim.put(f"/Users/{user_id}", body).status_code == 200  # realms.sql.writes.save_if_version
     set_title(scim, user_id, "Manager")  # a transaction with the row lock
     group = scim.post("/Groups", {"displayName": "Staff", "members": [{"value": user_id}]})
     assert group.status_code == 201

@@ -37,9 +37,10 @@ from realms.models import (
 )
 from realms.services import accounts as account_services
 from realms.services import locked_user
-from realms.sql import Columns, convert, fetch, queries, save_together, table_fields
+from realms.sql import Columns, convert, fetch, queries, table_fields
 from realms.sql.aggregates import UserEmailsJSON, UserGroupsJSON, decode_emails, decode_groups
 from realms.sql.token_query import realm_counts_read
+from realms.sql.writes import save_if_version, save_together
 from scim.views.groups import GroupViewSet
 from scim.views.parsing import parse_list_query
 from scim.views.reads import LOOKUP_ATTRIBUTES
@@ -524,3 +525,71 @@ def test_a_replacement_from_a_stale_read_writes_nothing_and_the_locked_one_then_
     assert written is not None and written.version == user.version + 3
     assert RealmUser.objects.get(pk=user.pk).attributes["title"] == "CTO"
     assert AuditEvent.objects.filter(resource_id=str(user.pk)).count() == 2
+
+
+def _updates_of_users(queries_run) -> list[str]:
+    """The SET lists of the UPDATEs of realms_realmuser in captured queries, lower-cased."""
+    table = RealmUser._meta.db_table
+    return [
+        q["sql"].lower().split(" set ", 1)[1].split(" where ", 1)[0]
+        for q in queries_run
+        if f'update "{table}" set' in q["sql"].lower()
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_profile_change_without_the_lock_writes_only_the_columns_it_can_change():
+    """Okta's PUT of a changed profile (the compare-and-swap path) sets only the columns that path can change: on
+    SQLite, every column an UPDATE sets rewrites the entries of its indexes, changed or not (the realm, creation
+    time and id index, the externalId and userName ones). A letter-case change of userName is written; the
+    columns left out keep what the row holds."""
+    from realms import services
+    from scim.resources import parse_user
+
+    db = connection
+    realm = RealmFactory(scim_enabled=True)
+    user = RealmUserFactory(realm=realm, username="ada@example.com", external_id="00u1")
+    read = queries.Read(RealmUser, "id", user.pk, with_groups=True, with_emails=True)
+
+    def current() -> RealmUser:
+        with db.cursor() as cursor:
+            cursor.execute(_read_alone(read, db), read.params(realm.pk, db))
+            return read.instance(cursor.fetchone(), db)
+
+    profile = {"userName": "ada@example.com", "externalId": "00u1", "name": {"familyName": "Lovelace"}}
+    with CaptureQueriesContext(db) as captured:
+        written = services.replace_user_if_unchanged(current(), parse_user(profile), services.Actor())
+    assert written is not None
+    (assignments,) = _updates_of_users(captured.captured_queries)
+    for column in ("family_name", "attributes", "version", "updated_at"):
+        assert f'"{column}" =' in assignments
+    for column in ("username", "external_id", "active", "realm_id", "created_at"):
+        assert f'"{column}" =' not in assignments
+    stored = RealmUser.objects.get(pk=user.pk)
+    assert (stored.family_name, stored.version, stored.username, stored.external_id, stored.active) == (
+        "Lovelace",
+        user.version + 1,
+        "ada@example.com",
+        "00u1",
+        True,
+    )
+    assert stored.created_at == user.created_at and stored.updated_at > user.updated_at
+
+    renamed = {**profile, "userName": "Ada@Example.com"}
+    with CaptureQueriesContext(db) as captured:
+        assert services.replace_user_if_unchanged(current(), parse_user(renamed), services.Actor()) is not None
+    (assignments,) = _updates_of_users(captured.captured_queries)
+    assert '"username" =' in assignments
+    assert RealmUser.objects.get(pk=user.pk).username == "Ada@Example.com"
+
+
+@pytest.mark.django_db
+def test_save_if_version_writes_only_the_named_fields():
+    """update_fields, as for save(): the other fields keep what the row holds, whatever the instance holds."""
+    user = RealmUserFactory(username="grace@example.com", given_name="Grace", active=True)
+    user.given_name, user.active, user.version = "G.", False, user.version + 1
+    assert save_if_version(user, user.version - 1, update_fields=["given_name", "version"])
+    stored = RealmUser.objects.get(pk=user.pk)
+    assert (stored.given_name, stored.active, stored.version) == ("G.", True, user.version)
+    with pytest.raises(ValueError, match="nickname"):
+        save_if_version(user, user.version, update_fields=["given_name", "nickname"])

@@ -193,7 +193,7 @@ def test_okta_put_of_its_own_representation_stays_within_budget(client):
     assert "realms_realmuser" in sql[0] and "realms_apitoken" in sql[0], sql  # the user read with the token
     if connection.vendor == "postgresql":
         # The token with the user (read ahead), then the update with its audit event if the user is still the one
-        # read: no transaction, no lock (realms.sql.save_if_version).
+        # read: no transaction, no lock (realms.sql.writes.save_if_version).
         assert len(sql) == 2, sql
         assert "pg_current_xact_id" not in sql[1] and sql[1].startswith("WITH w0 AS (UPDATE"), sql
     else:  # the token with the user, then (in BEGIN IMMEDIATE ... COMMIT) the UPDATE and the audit event
@@ -203,7 +203,7 @@ def test_okta_put_of_its_own_representation_stays_within_budget(client):
 @pytest.mark.django_db(transaction=True)
 def test_okta_put_holds_no_transaction_while_it_reads_and_computes(client):
     """SQLite locks the whole database for a write transaction: the PUT reads its user and computes the change
-    before it opens one, which then holds only the writes (realms.sql.save_if_version). On PostgreSQL the write
+    before it opens one, which then holds only the writes (realms.sql.writes.save_if_version). On PostgreSQL the write
     is one statement, outside any transaction."""
     realm = _realm_of(20)
     scim = _client(client, realm)
