@@ -93,7 +93,8 @@ def worker(index: int, processes: int, calls: int, kind: str) -> None:
             status, _body = pc.call(app, env)
             failed += not status.startswith(("200", "201"))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    reads, writes = io_calls()[0] - reads, io_calls()[1] - writes
+    reads_after, writes_after = io_calls()
+    reads, writes = reads_after - reads, writes_after - writes
     result = {
         "cpu_ms": cpu / calls * 1e3,
         "wall_ms": wall / calls * 1e3,

@@ -11,6 +11,7 @@ announced by its public signal (realms.signals) once committed, here and nowhere
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from ..models import AuditEvent, Realm, RealmEmail, RealmGroup, RealmGroupMember
 from ..sql import (
     lookups,  # noqa: F401 (registers `__in_array`: id lists of any length as one parameter)
     queries,
+    table_fields,
 )
 from ..sql.aggregates import decode_emails
 from ..sql.writes import save_if_version, save_together
@@ -193,6 +195,16 @@ def _apply_user_data(user: RealmUser, data: UserData) -> None:
     user.attributes = data.attributes
 
 
+@functools.cache
+def _profile_update_fields(renamed: bool) -> tuple[str, ...]:
+    """The columns Okta's profile PUT writes without the lock (`replace_user_if_unchanged`): every one but those
+    that never change (id, realm, creation time) and those its checks keep as they are (active, externalId, and
+    userName unless its letter case changed). On SQLite each column an UPDATE sets rewrites its indexes' entries,
+    changed or not; a column added to the model is written unless named here."""
+    kept = {"id", "realm", "created_at", "active", "external_id"} | (set() if renamed else {"username"})
+    return tuple(f.name for f in table_fields(RealmUser) if f.name not in kept)
+
+
 def _email_rows(user: RealmUser, emails: Iterable[EmailData]) -> list[RealmEmail]:
     return [RealmEmail(user=user, value=e.value[:320], type=e.type[:64], primary=e.primary) for e in emails]
 
@@ -321,11 +333,7 @@ def replace_user_if_unchanged(user: RealmUser, data: UserData, actor: Actor) -> 
         return None
     old_version = user.version
     old_emails = sorted(_current_emails(user))
-    # What this path can change, and only that, is written (active, externalId and the realm are the same, and a
-    # userName only in its letter case): on SQLite each column set rewrites its indexes' entries.
-    update_fields = ["display_name", "given_name", "family_name", "attributes", "version", "updated_at"]
-    if data.username != user.username:
-        update_fields.append("username")
+    update_fields = _profile_update_fields(renamed=data.username != user.username)
     _apply_user_data(user, data)
     user.version += 1
     emails_changed = sorted((e.value, e.type, e.primary) for e in data.emails) != old_emails

@@ -180,10 +180,11 @@ def save_if_version(
     other processes' writers wait less (docs/performance.md).
     """
     connection = connections[using]
+    update = _update_if_version(obj, version, update_fields, connection)
     if connection.vendor == "postgresql":
-        updated = _save_if_version_in_one_statement(obj, version, inserts, replace_children, update_fields, connection)
+        updated = _save_if_version_in_one_statement(obj, update, inserts, replace_children, connection)
     else:
-        updated = _save_if_version_in_transaction(obj, version, inserts, replace_children, update_fields, connection)
+        updated = _save_if_version_in_transaction(obj, update, inserts, replace_children, connection)
     if updated:
         for instance in inserts:
             instance._state.adding = False
@@ -202,15 +203,14 @@ def _update_if_version(
 
 def _save_if_version_in_one_statement(
     obj: models.Model,
-    version: int,
+    update: tuple[str, list[Any]],
     inserts: Sequence[models.Model],
     replace_children: tuple[type[models.Model], str] | None,
-    update_fields: Iterable[str] | None,
     connection: Any,
 ) -> bool:
-    """`save_if_version` as one data-modifying WITH (PostgreSQL)."""
-    updated_columns = tuple(f.attname for f in _updated_fields(type(obj), update_fields))
-    update_sql, params = _update_if_version(obj, version, update_fields, connection)
+    """`save_if_version` as one data-modifying WITH (PostgreSQL), `update` its UPDATE … WHERE version."""
+    update_sql, update_params = update
+    params = list(update_params)
     groups = [(model, _insert_fields(model, instances), instances) for model, instances in _by_model(inserts)]
     for _, fields, instances in groups:
         params += _insert_params(fields, instances, connection)
@@ -237,15 +237,15 @@ def _save_if_version_in_one_statement(
         ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts))
         return f"WITH {ctes} SELECT COUNT(*) FROM w0"  # noqa: S608 (parts from _meta only)
 
-    # The text depends on the models, their columns and row counts: built once per process, as `_insert`'s.
+    # The text depends on the UPDATE's, the models, their columns and row counts: built once per process, as
+    # `_insert`'s.
     if any(len(instances) > _MAX_CACHED_ROWS for _, _, instances in groups):  # rare: not worth keeping
         sql = build(connection)
     else:
         inserted = tuple(
             (model, tuple(f.attname for f in fields), len(instances)) for model, fields, instances in groups
         )
-        key = ("save_if_version", type(obj), updated_columns, replace_children, inserted)
-        sql = statement(key, connection, build)
+        sql = statement(("save_if_version", update_sql, replace_children, inserted), connection, build)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (updated,) = cursor.fetchone()
@@ -254,16 +254,15 @@ def _save_if_version_in_one_statement(
 
 def _save_if_version_in_transaction(
     obj: models.Model,
-    version: int,
+    update: tuple[str, list[Any]],
     inserts: Sequence[models.Model],
     replace_children: tuple[type[models.Model], str] | None,
-    update_fields: Iterable[str] | None,
     connection: Any,
 ) -> bool:
     """`save_if_version` as statements in one transaction (databases without data-modifying WITH: SQLite), every
-    value prepared before it starts."""
+    value prepared before it starts, `update` its UPDATE … WHERE version."""
     qn = connection.ops.quote_name
-    update_sql, update_params = _update_if_version(obj, version, update_fields, connection)
+    update_sql, update_params = update
     writes = [_insert(model, instances, connection) for model, instances in _by_model(inserts)]
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         execute(connection, cursor, update_sql, update_params)
