@@ -48,5 +48,6 @@ def test_a_failing_push_is_visible_on_the_scim_requests_page(tab, admin_user, ap
     with page.expect_navigation():
         page.select_option("select[name=scim]", "off")
     assert page.locator("#scim-requests").count() == 0 and "No failed request matches" in page.inner_text(".empty")
-    page.click("text=Clear")
+    with page.expect_navigation():
+        page.click("text=Clear")
     assert rows.count() == 2

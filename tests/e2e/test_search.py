@@ -29,4 +29,4 @@ def test_search_by_external_id_and_without_accents(tab, admin_user):
         assert page.locator("#realm-users tr").count() == 2 and "Müller" in page.inner_text("#realm-users")
     tab.screenshot("10-search-without-accents")
     page.click("#realm-users >> text=jurgen@example.com")
-    assert page.url == tab.url(f"/realms/{realm.pk}/users/{muller.pk}/")
+    page.wait_for_url(tab.url(f"/realms/{realm.pk}/users/{muller.pk}/"))
