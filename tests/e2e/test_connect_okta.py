@@ -14,6 +14,7 @@ def test_connect_okta_from_an_empty_realm_to_a_working_token(tab, admin_user, ap
     page = tab.page
     tab.login("admin")
     page.get_by_role("link", name="Realms", exact=True).click()
+    page.wait_for_url(tab.url("/realms/"))
     page.locator("table.list").get_by_role("link", name="Okta").click()
     assert "SCIM is off" in page.inner_text("#connect-okta")
     page.click("#connect-okta-button")

@@ -23,6 +23,7 @@ def test_login_create_okta_realm_and_copy_the_scim_root_url(tab, admin_user):
     assert "/login/" in page.url  # the console needs a login
     tab.login("admin")
     page.get_by_role("link", name="Realms", exact=True).click()
+    page.wait_for_url(tab.url("/realms/"))
     page.get_by_role("link", name="Create Okta realm").click()
     page.fill("#id_name", "Okta")
     page.check("#id_scim_enabled")
@@ -87,7 +88,8 @@ def test_service_account_console_issue_copy_and_revoke_a_token(tab, admin_user, 
     scim_group()
     page = tab.page
     tab.login("admin")
-    page.click("header >> text=Service accounts")
+    with page.expect_navigation():  # the home page has an .empty notice of its own
+        page.click("header >> text=Service accounts")
     assert "No service account yet" in page.inner_text(".empty")
     page.click("text=Create service account")
     page.fill("#id_username", "okta-scim")
