@@ -237,8 +237,8 @@ def _save_if_version_in_one_statement(
         ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts))
         return f"WITH {ctes} SELECT COUNT(*) FROM w0"  # noqa: S608 (parts from _meta only)
 
-    # The text depends on the UPDATE's, the models, their columns and row counts: built once per process, as
-    # `_insert`'s.
+    # The text depends on the UPDATE's text and on the inserted models, their columns and row counts: built once per
+    # process, as `_insert`'s.
     if any(len(instances) > _MAX_CACHED_ROWS for _, _, instances in groups):  # rare: not worth keeping
         sql = build(connection)
     else:
