@@ -54,15 +54,16 @@ def _pg_bin() -> Path:
 
 
 class Postgres:
-    """A throw-away PostgreSQL server of the benchmark's own, in benchmarks/data/pg-<port>.
+    """A throw-away PostgreSQL server of the benchmark's own, in benchmarks/data/pg-<port> or in `datadir` (a
+    directory the postgres user can reach when run as root: its parent is not made so).
 
     Durability is relaxed (fsync off) so that the numbers measure the application, not the disk of a shared VM;
     both servers under comparison run against the same instance.
     """
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, datadir: Path | None = None) -> None:
         self.port = port
-        self.datadir = DATA / f"pg-{port}"
+        self.datadir = datadir or DATA / f"pg-{port}"
         self.bin = _pg_bin()
         self.as_root = os.geteuid() == 0
 
@@ -81,7 +82,8 @@ class Postgres:
             self.datadir.mkdir(parents=True)
             if self.as_root:
                 shutil.chown(self.datadir, "postgres")
-                os.chmod(DATA, 0o755)
+                if self.datadir.parent == DATA:
+                    os.chmod(DATA, 0o755)
             log(f"initdb {self.datadir}")
             self._run(
                 str(self.bin / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
@@ -441,9 +443,12 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_result(name: str, result: dict[str, Any]) -> Path:
-    path = BENCH / "results" / f"{name}.json"
+RESULTS = BENCH / "results"
+
+
+def write_result(name: str, result: dict[str, Any], directory: Path = RESULTS) -> Path:
+    path = directory / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
-    log(f"wrote {path.relative_to(ROOT)}")
+    log(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return path

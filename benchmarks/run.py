@@ -24,6 +24,7 @@ import djscim2
 from harness import (
     DATA,
     PROJECT_PYTHON,
+    RESULTS,
     ROOT,
     Client,
     CPUMeter,
@@ -507,8 +508,15 @@ def main() -> None:
         "--slices", type=int, default=5, help="compare: parts of each phase, the two servers taking turns at each"
     )
     parser.add_argument("--pg-port", type=int, default=54340)
+    parser.add_argument("--pg-data", type=Path, help="PostgreSQL's data directory (default benchmarks/data/pg-<port>)")
     parser.add_argument("--reuse", action="store_true", help="scale: reuse the seeded database of a previous run")
     parser.add_argument("--keep-postgres", action="store_true", help="leave the PostgreSQL server running")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="directory of the <benchmark>.json results (default benchmarks/results, the figures of the docs)",
+    )
     parser.add_argument(
         "--sqlite",
         action="store_true",
@@ -522,7 +530,7 @@ def main() -> None:
     args = parser.parse_args()
     args.workers = [int(w) for w in args.workers.split(",")]
     names = list(BENCHMARKS) if "all" in args.benchmarks else args.benchmarks
-    pg = Postgres(args.pg_port).start()
+    pg = Postgres(args.pg_port, args.pg_data).start()
     try:
         for name in names:
             started = time.monotonic()
@@ -532,7 +540,7 @@ def main() -> None:
             # SQLite, and django-scim2 with Django's default database options, are recorded apart from the
             # like-for-like run on PostgreSQL.
             variant = "sqlite" if args.sqlite else "their-defaults" if args.their_defaults else None
-            write_result(f"{name}-{variant}" if name == "compare" and variant else name, result)
+            write_result(f"{name}-{variant}" if name == "compare" and variant else name, result, args.results)
             print(json.dumps(result, indent=2))
     finally:
         if not args.keep_postgres:
