@@ -1,5 +1,8 @@
 """Shared fixtures. Tests run on SQLite by default and on PostgreSQL with DATABASE_URL=postgres://…"""
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,18 +25,32 @@ def _plain_http(settings):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip tests marked `postgres` unless DATABASE_URL points at PostgreSQL."""
-    import os
-
+    """Skip tests marked `postgres` unless DATABASE_URL points at PostgreSQL, and tests marked `sqlite` when it
+    does (they run once, in the SQLite lane)."""
     if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        return
-    skip = pytest.mark.skip(
-        reason='needs PostgreSQL: DATABASE_URL=postgres://… (Debian package postgresql; eval "$(.ci/start-postgres)" '
-        "starts one)"
-    )
+        marker, reason = "sqlite", "runs on SQLite only: once, in the SQLite lane"
+    else:
+        marker = "postgres"
+        reason = (
+            "needs PostgreSQL: DATABASE_URL=postgres://… (Debian package postgresql; "
+            'eval "$(.ci/start-postgres)" starts one)'
+        )
+    skip = pytest.mark.skip(reason=reason)
     for item in items:
-        if "postgres" in item.keywords:
+        if marker in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def postgres_home():
+    """A temporary directory for a PostgreSQL server of the test's own (its data, socket and log), which the postgres
+    user can reach and write when the tests run as root (pytest's tmp_path is not reachable by it); removed after the
+    test."""
+    home = Path(tempfile.mkdtemp(prefix="realms-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(home, "postgres")
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
-"""The in-process measuring scripts of benchmarks/ still run and print what docs/performance.md reads from them.
+"""The measuring scripts of benchmarks/ still run and print or write what docs/performance.md reads from them.
 
-They are how the speed targets are measured (profile_calls.py, write_pages.py, signals.py, sqlite_writers.py), and
-nothing else runs them: a change to a view, a service or the settings could break one and leave the next engineer
-without an instrument. Each runs here as a person runs it (its README command, the project's Python, a throw-away
-SQLite file), at the smallest size that still goes through every call it measures. The figures themselves are not
-checked: they are timings and counts of this machine; what is checked is that every call answered as it should
-(the scripts stop on any other status) and that each table names what it says it measures.
+They are how the speed targets are measured (run.py over HTTP; profile_calls.py, write_pages.py, signals.py and
+sqlite_writers.py in one process), and nothing else runs them: a change to a view, a service or the settings could
+break one and leave the next engineer without an instrument. Each runs here as a person runs it (its README command,
+the project's Python; the in-process ones on a throw-away SQLite file, write_pages.py also on a throw-away
+PostgreSQL database, run.py with its own PostgreSQL server), at the smallest size that still goes through every call
+it measures. The figures themselves are not checked: they are timings and counts of this machine; what is checked
+is that every call answered as it should (the scripts stop on any other status) and that each table names what it
+says it measures.
 """
 
 from __future__ import annotations
@@ -13,20 +15,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-
-on_sqlite_lane = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
-    reason="the in-process scripts run on a throw-away SQLite file: once, in the SQLite lane",
-)
 
 
 def run_script(tmp_path: Path, script: str, *args: str, database_url: str | None = None) -> str:
@@ -44,7 +39,7 @@ def run_script(tmp_path: Path, script: str, *args: str, database_url: str | None
     return done.stdout
 
 
-@on_sqlite_lane
+@pytest.mark.sqlite  # its own throw-away SQLite file in any lane: run once, in the SQLite lane
 def test_profile_calls_times_every_call_and_splits_it_into_layers(tmp_path):
     out = run_script(tmp_path, "profile_calls.py", "--calls", "10", "--users", "5")
     medians = dict(re.findall(r"^(whoami|lookup|get|put|post)\s+([\d.]+)\s+[\d.]+$", out, re.M))
@@ -56,7 +51,7 @@ def test_profile_calls_times_every_call_and_splits_it_into_layers(tmp_path):
     assert "sql (driver)" in put and "token auth" in put, put
 
 
-@on_sqlite_lane
+@pytest.mark.sqlite  # its own throw-away SQLite file in any lane: run once, in the SQLite lane
 def test_write_pages_counts_the_pages_of_okta_post_and_put(tmp_path):
     out = run_script(tmp_path, "write_pages.py", "--calls", "3", "--users", "5")
     assert out.startswith("sqlite: pages written to the write-ahead log"), out
@@ -93,7 +88,7 @@ def test_write_pages_counts_the_wal_records_of_okta_post_and_put_on_postgresql(t
     assert "Transaction COMMIT" in put and "realms_auditevent" in put, put
 
 
-@on_sqlite_lane
+@pytest.mark.sqlite  # its own throw-away SQLite file in any lane: run once, in the SQLite lane
 def test_signals_compares_no_receiver_with_one(tmp_path):
     calls, rounds = 2, 2
     out = run_script(tmp_path, "signals.py", "--calls", str(calls), "--rounds", str(rounds))
@@ -105,7 +100,7 @@ def test_signals_compares_no_receiver_with_one(tmp_path):
     assert "announce_user" in out
 
 
-@on_sqlite_lane
+@pytest.mark.sqlite  # its own throw-away SQLite file in any lane: run once, in the SQLite lane
 def test_sqlite_writers_runs_one_and_two_writing_processes(tmp_path):
     out = run_script(tmp_path, "sqlite_writers.py", "--calls", "20", "--rounds", "1", "--users", "50")
     rows = re.findall(r"^(put|post)\s+(\d)\s+(\d+)\s", out, re.M)
@@ -119,7 +114,7 @@ def test_sqlite_writers_runs_one_and_two_writing_processes(tmp_path):
 
 
 @pytest.mark.postgres
-def test_run_py_measures_all_four_benchmarks_over_http(tmp_path, request):
+def test_run_py_measures_all_four_benchmarks_over_http(tmp_path, postgres_home):
     """`benchmarks/run.py` as the README runs it (its own PostgreSQL server, gunicorn, django-scim2 from PyPI in its
     own virtualenv), at the smallest sizes with every phase; the figures go to a directory of the test's, never
     over the committed benchmarks/results."""
@@ -127,16 +122,12 @@ def test_run_py_measures_all_four_benchmarks_over_http(tmp_path, request):
 
     postgresql_bin_dir()  # skipped (failed in CI) without PostgreSQL's server programs
     results = tmp_path / "results"
-    # The server's data where the postgres user can reach it when the tests run as root (pytest's tmp_path is not).
-    pg_home = Path(tempfile.mkdtemp(prefix="realms-bench-pg-"))
-    pg_home.chmod(0o755)
-    request.addfinalizer(lambda: shutil.rmtree(pg_home, ignore_errors=True))
     run_script(
         tmp_path,
         "run.py",
         *("floor", "scale", "compare", "okta"),
         *("--users", "100", "--okta-users", "150", "--scale-users", "300", "--rounds", "5"),
-        *("--workers", "2", "--slices", "2", "--pg-port", "54391", "--pg-data", str(pg_home / "pg")),
+        *("--workers", "2", "--slices", "2", "--pg-port", "54391", "--pg-data", str(postgres_home / "pg")),
         *("--results", str(results)),
     )
     # And the comparison on SQLite files (the same workload, both servers with our SQLite options).
@@ -144,7 +135,7 @@ def test_run_py_measures_all_four_benchmarks_over_http(tmp_path, request):
         tmp_path,
         "run.py",
         *("compare", "--sqlite", "--users", "100", "--workers", "2", "--slices", "2"),
-        *("--pg-port", "54391", "--pg-data", str(pg_home / "pg"), "--results", str(results)),
+        *("--pg-port", "54391", "--pg-data", str(postgres_home / "pg"), "--results", str(results)),
     )
     written = {path.stem: json.loads(path.read_text()) for path in results.glob("*.json")}
     assert set(written) == {"floor", "scale", "compare", "okta", "compare-sqlite"}, written.keys()

@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -256,15 +255,13 @@ def pg_bin_dir() -> Path:
     return postgresql_bin_dir()
 
 
-def test_database_going_away_and_coming_back(transactional_db, pg_bin_dir):
+def test_database_going_away_and_coming_back(transactional_db, pg_bin_dir, postgres_home):
     """A PostgreSQL server of its own, stopped and started under a running gunicorn: 503 with Retry-After while
     it is down, and the same workers serve again once it is back, without a restart."""
     bin_dir = pg_bin_dir
-    tmp_path = Path(tempfile.mkdtemp(prefix="realms-outage-"))  # readable by the postgres user, unlike pytest's
+    tmp_path = postgres_home
     data = tmp_path / "pg"
     run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if run_as:
-        shutil.chown(tmp_path, "postgres")
     subprocess.run(
         [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"],
         check=True,
@@ -320,4 +317,3 @@ def test_database_going_away_and_coming_back(transactional_db, pg_bin_dir):
         if process is not None:
             stop(process)
         subprocess.run([*pg_ctl, "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(tmp_path, ignore_errors=True)
