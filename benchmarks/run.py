@@ -40,6 +40,7 @@ from harness import (
     write_result,
 )
 
+# gunicorn's ports, ours and django-scim2's (--ports): set once by main() before any benchmark starts.
 OUR_PORT = 8601
 THEIR_PORT = 8602
 
@@ -159,7 +160,8 @@ def okta_workload(
     def push_group(c: Client, g: int) -> int:
         group = c.call("POST", "/Groups", {"displayName": f"Okta group {g}", "members": []}, expect=(201,))
         ids = [created[i][0] for i in range(users)]
-        members = [{"value": ids[(g * 100 + k) % len(ids)]} for k in range(100)]
+        # 100 distinct users (all of them in a realm of fewer): django-scim2 refuses a PATCH naming one twice.
+        members = [{"value": ids[(g * 100 + k) % len(ids)]} for k in range(min(100, len(ids)))]
         patch = {
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": "add", "path": "members", "value": members}],
@@ -496,6 +498,7 @@ BENCHMARKS = {"floor": bench_floor, "scale": bench_scale, "compare": bench_compa
 
 
 def main() -> None:
+    global OUR_PORT, THEIR_PORT  # the servers' ports, set once from the command line (--ports)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("benchmarks", nargs="*", default=["all"], choices=[*BENCHMARKS, "all"])
     parser.add_argument("--users", type=int, default=1000, help="U of the Okta workload and of the floor realm")
@@ -508,6 +511,11 @@ def main() -> None:
         "--slices", type=int, default=5, help="compare: parts of each phase, the two servers taking turns at each"
     )
     parser.add_argument("--pg-port", type=int, default=54340)
+    parser.add_argument(
+        "--ports",
+        default=f"{OUR_PORT},{THEIR_PORT}",
+        help="gunicorn's ports: ours, django-scim2's (compare), comma-separated",
+    )
     parser.add_argument("--pg-data", type=Path, help="PostgreSQL's data directory (default benchmarks/data/pg-<port>)")
     parser.add_argument("--reuse", action="store_true", help="scale: reuse the seeded database of a previous run")
     parser.add_argument("--keep-postgres", action="store_true", help="leave the PostgreSQL server running")
@@ -529,6 +537,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.workers = [int(w) for w in args.workers.split(",")]
+    try:
+        OUR_PORT, THEIR_PORT = (int(p) for p in args.ports.split(","))
+    except ValueError:
+        parser.error(f"--ports takes two port numbers, ours and django-scim2's, not {args.ports!r}")
     names = list(BENCHMARKS) if "all" in args.benchmarks else args.benchmarks
     pg = Postgres(args.pg_port, args.pg_data).start()
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct TCP ports that nothing listens on now, for servers the test starts."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:  # all bound at once: the system gives each its own port
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def run_script(tmp_path: Path, script: str, *args: str, database_url: str | None = None) -> str:
@@ -122,20 +135,23 @@ def test_run_py_measures_all_four_benchmarks_over_http(tmp_path, postgres_home):
 
     postgresql_bin_dir()  # skipped (failed in CI) without PostgreSQL's server programs
     results = tmp_path / "results"
+    ports = ",".join(str(port) for port in free_ports(2))  # not 8601/8602: a benchmark may be running beside
     run_script(
         tmp_path,
         "run.py",
         *("floor", "scale", "compare", "okta"),
         *("--users", "100", "--okta-users", "150", "--scale-users", "300", "--rounds", "5"),
         *("--workers", "2", "--slices", "2", "--pg-port", "54391", "--pg-data", str(postgres_home / "pg")),
-        *("--results", str(results)),
+        *("--results", str(results), "--ports", ports),
     )
-    # And the comparison on SQLite files (the same workload, both servers with our SQLite options).
+    # And the comparison on SQLite files (the same workload, both servers with our SQLite options), in a realm of
+    # fewer users than a group's 100 members: each group then has every user once.
     run_script(
         tmp_path,
         "run.py",
-        *("compare", "--sqlite", "--users", "100", "--workers", "2", "--slices", "2"),
+        *("compare", "--sqlite", "--users", "60", "--workers", "2", "--slices", "2"),
         *("--pg-port", "54391", "--pg-data", str(postgres_home / "pg"), "--results", str(results)),
+        *("--ports", ports),
     )
     written = {path.stem: json.loads(path.read_text()) for path in results.glob("*.json")}
     assert set(written) == {"floor", "scale", "compare", "okta", "compare-sqlite"}, written.keys()
@@ -159,5 +175,8 @@ def test_run_py_measures_all_four_benchmarks_over_http(tmp_path, postgres_home):
         assert phase["ours_rps"] > 0 and phase["django_scim2_rps"] > 0, (name, phase)
     # Every job of a phase of U jobs ran, on both servers, whatever the slicing.
     assert phases["PUT updates"]["ours"]["requests"] == phases["PUT updates"]["django_scim2"]["requests"] == 100
+    on_sqlite = written["compare-sqlite"]["runs"]["2"]["phases"]
+    assert on_sqlite["PUT updates"]["ours"]["requests"] == on_sqlite["PUT updates"]["django_scim2"]["requests"] == 60
+    assert on_sqlite["groups (POST + PATCH 100 members)"]["django_scim2_rps"] > 0
     okta = written["okta"]["runs"]["2"]
     assert okta["phases"]["push (lookup + POST)"]["requests"] == 300 and okta["import_pages"] == 2, okta
