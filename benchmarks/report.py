@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -10,9 +11,35 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def load(name: str) -> dict[str, Any] | None:
-    path = RESULTS / f"{name}.json"
+def load(name: str, directory: Path = RESULTS) -> dict[str, Any] | None:
+    path = directory / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def spread_cell(leaf: dict[str, Any]) -> str:
+    return f"{leaf['median']:.2f} ({leaf['min']:.2f} to {leaf['max']:.2f})"
+
+
+def repeats(r: dict[str, Any]) -> str:
+    """The ratios of `run.py --repeat N` (floor, compare): each one's median over the runs, and its range."""
+    spread = r.get("repeats")
+    if not spread:
+        return ""
+    if r["benchmark"] == "floor":
+        count = len(next(iter(spread.values()))["runs"])
+        rows = [f"| Endpoint | Ratio to whoami over {count} runs: median (range) |", "| --- | --- |"]
+        rows += [f"| {name} | {spread_cell(leaf)} |" for name, leaf in spread.items()]
+    else:
+        workers = list(spread)
+        first = next(iter(spread[workers[0]].values()))
+        header = " | ".join(f"{w} workers" for w in workers)
+        rows = [
+            f"| Phase (ratio over {len(first['runs'])} runs: median (range)) | {header} |",
+            "| --- |" + " --- |" * len(workers),
+        ]
+        for phase in spread[workers[0]]:
+            rows.append(f"| {phase} | " + " | ".join(spread_cell(spread[w][phase]) for w in workers) + " |")
+    return "\n\nThe tables above are the last run's.\n\n" + "\n".join(rows)
 
 
 def machine_line(result: dict[str, Any]) -> str:
@@ -102,6 +129,9 @@ def okta(r: dict[str, Any]) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="directory of the results (run.py --results)")
+    args = parser.parse_args()
     renders = (
         ("floor", floor),
         ("scale", scale),
@@ -110,10 +140,10 @@ def main() -> None:
         ("compare-sqlite", compare),
     )
     for name, render in (*renders, ("okta", okta)):
-        result = load(name)
+        result = load(name, args.results)
         if result is None:
             continue
-        print(f"### {name}\n\n{render(result)}\n\n{machine_line(result)}\n", file=sys.stdout)
+        print(f"### {name}\n\n{render(result)}{repeats(result)}\n\n{machine_line(result)}\n", file=sys.stdout)
 
 
 if __name__ == "__main__":

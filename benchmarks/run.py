@@ -496,6 +496,20 @@ def bench_okta(pg: Postgres, args: argparse.Namespace) -> dict[str, Any]:
 
 BENCHMARKS = {"floor": bench_floor, "scale": bench_scale, "compare": bench_compare, "okta": bench_okta}
 
+# The ratios a target is judged on, per benchmark that --repeat runs again.
+RATIOS = {
+    "floor": lambda r: r["ratio_to_whoami"],
+    "compare": lambda r: {w: {name: p["ratio"] for name, p in run["phases"].items()} for w, run in r["runs"].items()},
+}
+
+
+def spread(values: list[Any]) -> Any:
+    """The ratios of several runs (nested dicts of the same keys) as one nested dict whose leaves are
+    {"runs": [each run's], "median", "min", "max"}."""
+    if isinstance(values[0], dict):
+        return {key: spread([v[key] for v in values]) for key in values[0]}
+    return {"runs": values, "median": round(statistics.median(values), 3), "min": min(values), "max": max(values)}
+
 
 def main() -> None:
     global OUR_PORT, THEIR_PORT  # the servers' ports, set once from the command line (--ports)
@@ -507,6 +521,13 @@ def main() -> None:
     parser.add_argument("--workers", default="2,4", help="gunicorn worker counts, comma-separated")
     parser.add_argument("--concurrency", type=int, default=0, help="client threads (default: 2 per worker)")
     parser.add_argument("--rounds", type=int, default=200, help="requests per measured call (floor, scale)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="floor, compare: run N times in a row; the result is the last run, with every run's ratios and their "
+        "median, min and max under 'repeats'",
+    )
     parser.add_argument(
         "--slices", type=int, default=5, help="compare: parts of each phase, the two servers taking turns at each"
     )
@@ -537,6 +558,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.workers = [int(w) for w in args.workers.split(",")]
+    if args.repeat < 1:
+        parser.error("--repeat takes a number of runs, 1 or more")
     try:
         OUR_PORT, THEIR_PORT = (int(p) for p in args.ports.split(","))
     except ValueError:
@@ -546,7 +569,15 @@ def main() -> None:
     try:
         for name in names:
             started = time.monotonic()
-            result = BENCHMARKS[name](pg, args)
+            times = args.repeat if name in RATIOS else 1
+            results = []
+            for run in range(times):
+                if times > 1:
+                    log(f"{name}: run {run + 1} of {times}")
+                results.append(BENCHMARKS[name](pg, args))
+            result = results[-1]
+            if times > 1:
+                result["repeats"] = spread([RATIOS[name](r) for r in results])
             result["command"] = " ".join(["benchmarks/run.py", *sys.argv[1:]])
             result["duration_seconds"] = round(time.monotonic() - started, 1)
             # SQLite, and django-scim2 with Django's default database options, are recorded apart from the

@@ -145,11 +145,11 @@ def test_run_py_measures_all_four_benchmarks_over_http(tmp_path, postgres_home):
         *("--results", str(results), "--ports", ports),
     )
     # And the comparison on SQLite files (the same workload, both servers with our SQLite options), in a realm of
-    # fewer users than a group's 100 members: each group then has every user once.
+    # fewer users than a group's 100 members (each group then has every user once), twice (--repeat).
     run_script(
         tmp_path,
         "run.py",
-        *("compare", "--sqlite", "--users", "60", "--workers", "2", "--slices", "2"),
+        *("compare", "--sqlite", "--users", "60", "--workers", "2", "--slices", "2", "--repeat", "2"),
         *("--pg-port", "54391", "--pg-data", str(postgres_home / "pg"), "--results", str(results)),
         *("--ports", ports),
     )
@@ -178,5 +178,15 @@ def test_run_py_measures_all_four_benchmarks_over_http(tmp_path, postgres_home):
     on_sqlite = written["compare-sqlite"]["runs"]["2"]["phases"]
     assert on_sqlite["PUT updates"]["ours"]["requests"] == on_sqlite["PUT updates"]["django_scim2"]["requests"] == 60
     assert on_sqlite["groups (POST + PATCH 100 members)"]["django_scim2_rps"] > 0
+    # --repeat keeps the last run whole and every run's ratios, with their median and range.
+    put = written["compare-sqlite"]["repeats"]["2"]["PUT updates"]
+    assert len(put["runs"]) == 2 and put["runs"][-1] == on_sqlite["PUT updates"]["ratio"], put
+    assert put["min"] <= put["median"] <= put["max"], put
+    assert "repeats" not in written["compare"]
+    # report.py prints every result as the tables of docs/performance.md, the runs' spread included.
+    report = run_script(tmp_path, "report.py", "--results", str(results))
+    for name in ("floor", "scale", "compare", "compare-sqlite", "okta"):
+        assert f"### {name}\n" in report, report
+    assert re.search(r"\| PUT updates \| \d+\.\d\d \(\d+\.\d\d to \d+\.\d\d\) \|", report), report
     okta = written["okta"]["runs"]["2"]
     assert okta["phases"]["push (lookup + POST)"]["requests"] == 300 and okta["import_pages"] == 2, okta
