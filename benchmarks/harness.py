@@ -26,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
 DATA = BENCH / "data"
+RESULTS = BENCH / "results"  # the figures of docs/performance.md (run.py and report.py --results: another directory)
 PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
@@ -441,9 +442,6 @@ def machine() -> dict[str, Any]:
         "load_average_at_start": [round(x, 2) for x in load],
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
-
-
-RESULTS = BENCH / "results"
 
 
 def write_result(name: str, result: dict[str, Any], directory: Path = RESULTS) -> Path:

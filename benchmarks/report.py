@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from harness import RESULTS
 
 
 def load(name: str, directory: Path = RESULTS) -> dict[str, Any] | None:
