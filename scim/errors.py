@@ -13,10 +13,10 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
-from rest_framework.response import Response
+
+from .responses import SCIMResponse
 
 ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
-SCIM_CONTENT_TYPE = "application/scim+json"
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +104,8 @@ def error_body(status: int, detail: str, scim_type: str | None = None) -> dict:
     return body
 
 
-def error_response(status: int, detail: str, scim_type: str | None = None, headers: dict | None = None) -> Response:
-    response = Response(error_body(status, detail, scim_type), status=status, headers=headers)
+def error_response(status: int, detail: str, scim_type: str | None = None, headers: dict | None = None) -> SCIMResponse:
+    response = SCIMResponse(error_body(status, detail, scim_type), status=status, headers=headers)
     return response
 
 
@@ -118,7 +118,7 @@ def _drf_detail(exc: drf_exceptions.APIException) -> str:
     return str(detail)
 
 
-def scim_exception_handler(exc: Exception, context: dict) -> Response:
+def scim_exception_handler(exc: Exception, context: dict) -> SCIMResponse:
     """The one place that renders SCIM errors (RFC 7644 §3.12): status as a string, scimType, a useful detail."""
     if isinstance(exc, SCIMError):
         return error_response(exc.status, exc.detail, exc.scim_type, exc.headers)

@@ -12,19 +12,26 @@ import math
 
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer
 
 from .errors import InvalidSyntax, InvalidValue
+from .responses import MEDIA_TYPE, render_json
 
 
-class SCIMRenderer(JSONRenderer):
-    media_type = "application/scim+json"
+class SCIMRenderer(BaseRenderer):
+    """What DRF renders a `Response` of a SCIM view with (its own OPTIONS answer): as a SCIMResponse's body. The views
+    and the error handler answer with scim.responses.SCIMResponse, rendered as it is created."""
+
+    media_type = MEDIA_TYPE
     format = "scim"
     charset = None
 
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return render_json(data)
+
 
 class SCIMJSONParser(JSONParser):
-    media_type = "application/scim+json"
+    media_type = MEDIA_TYPE
 
     def parse(self, stream, media_type=None, parser_context=None):
         """Strict JSON (no NaN or Infinity), a clear detail on errors, and no 500 on absurdly deep nesting."""

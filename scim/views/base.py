@@ -11,8 +11,8 @@ and root.py add only their handlers):
    (scim.patch), ETags (etags.py).
 3. **Apply**: reads (reads.py: one resource or a page, paging.py), writes through realms.services (one transaction
    that locks the row, or one compare-and-swap statement for Okta's PUT), which record the audit event.
-4. **Render**: the resource (scim.resources, attribute selection in scim.selection) or the ListResponse, by
-   scim.negotiation.SCIMRenderer; any error, raised anywhere above, by scim.errors.scim_exception_handler (RFC 7644
+4. **Render**: the resource (scim.resources, attribute selection in scim.selection) or the ListResponse, as a
+   scim.responses.SCIMResponse; any error, raised anywhere above, by scim.errors.scim_exception_handler (RFC 7644
    §3.12); then `finalize_response` records the call in the request log (scim.request_log).
 """
 
@@ -21,9 +21,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.http import HttpResponseBase
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSetMixin
 
@@ -62,7 +62,9 @@ class SCIMView(APIView):
     def get_exception_handler(self):
         return scim_exception_handler
 
-    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+    def finalize_response(
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)
         realm_pk = kwargs.get("realm_pk")
         if isinstance(realm_pk, uuid.UUID):

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from .. import schemas as S
 from ..conf import app_settings
 from ..errors import NotFound, NotImplementedSCIM, SCIMError
+from ..responses import SCIMResponse
 from .base import SCIMView, SCIMViewSet
 from .groups import GroupViewSet
 from .parsing import list_response
@@ -66,7 +66,7 @@ class ServiceProviderConfigViewSet(DiscoveryViewSet):
     """/ServiceProviderConfig (RFC 7644 §4, RFC 7643 §5): one document, not a ListResponse, served on the router's
     collection route."""
 
-    def list(self, request: Request, realm_pk) -> Response:
+    def list(self, request: Request, realm_pk) -> SCIMResponse:
         features = implemented_features()
         document = {
             "schemas": [S.SERVICE_PROVIDER_CONFIG_URN],
@@ -89,7 +89,7 @@ class ServiceProviderConfigViewSet(DiscoveryViewSet):
                 "location": self.location("ServiceProviderConfig"),
             },
         }
-        return Response(document)
+        return SCIMResponse(document)
 
 
 class ResourceTypeViewSet(DiscoveryViewSet):
@@ -98,15 +98,15 @@ class ResourceTypeViewSet(DiscoveryViewSet):
 
     lookup_url_kwarg = "resource_type"
 
-    def list(self, request: Request, realm_pk) -> Response:
+    def list(self, request: Request, realm_pk) -> SCIMResponse:
         resources = [t.to_representation(self.location("ResourceTypes", t.id)) for t in S.RESOURCE_TYPES.values()]
-        return Response(list_response(resources, len(resources), 1))
+        return SCIMResponse(list_response(resources, len(resources), 1))
 
-    def retrieve(self, request: Request, realm_pk, resource_type: str) -> Response:
+    def retrieve(self, request: Request, realm_pk, resource_type: str) -> SCIMResponse:
         found = next((t for key, t in S.RESOURCE_TYPES.items() if key.lower() == resource_type.lower()), None)
         if found is None:
             raise NotFound(f"No resource type '{resource_type[:80]}'; this server has User and Group.")
-        return Response(found.to_representation(self.location("ResourceTypes", found.id)))
+        return SCIMResponse(found.to_representation(self.location("ResourceTypes", found.id)))
 
 
 class SchemaViewSet(DiscoveryViewSet):
@@ -115,21 +115,21 @@ class SchemaViewSet(DiscoveryViewSet):
 
     lookup_url_kwarg = "urn"
 
-    def list(self, request: Request, realm_pk) -> Response:
+    def list(self, request: Request, realm_pk) -> SCIMResponse:
         resources = [s.to_representation(self.location("Schemas", s.id)) for s in S.ALL_SCHEMAS.values()]
-        return Response(list_response(resources, len(resources), 1))
+        return SCIMResponse(list_response(resources, len(resources), 1))
 
-    def retrieve(self, request: Request, realm_pk, urn: str) -> Response:
+    def retrieve(self, request: Request, realm_pk, urn: str) -> SCIMResponse:
         schema = S.get_schema(urn)
         if schema is None:
             raise NotFound(f"No schema '{urn[:200]}' on this server.")
-        return Response(schema.to_representation(self.location("Schemas", schema.id)))
+        return SCIMResponse(schema.to_representation(self.location("Schemas", schema.id)))
 
 
 class BulkView(DiscoveryView):
     """RFC 7644 §3.7: not supported, and advertised as such; a 501 says so to a client that tries anyway."""
 
-    def post(self, request: Request, realm_pk) -> Response:
+    def post(self, request: Request, realm_pk) -> SCIMResponse:
         raise NotImplementedSCIM("Bulk operations are not supported (see ServiceProviderConfig).")
 
 
@@ -137,7 +137,7 @@ class MeView(DiscoveryView):
     """RFC 7644 §3.11: /Me is the authenticated subject's own resource, and ours is a service account, not a realm
     user: a 501 for every method."""
 
-    def get(self, request: Request, realm_pk) -> Response:
+    def get(self, request: Request, realm_pk) -> SCIMResponse:
         raise NotImplementedSCIM("/Me is not supported: API tokens belong to service accounts, not realm users.")
 
     post = put = patch = delete = get
@@ -146,7 +146,7 @@ class MeView(DiscoveryView):
 class NotFoundView(DiscoveryView):
     """Any other path under the SCIM root: a SCIM 404, never an HTML page or a redirect."""
 
-    def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> SCIMResponse:
         raise NotFound(f"No SCIM endpoint at {request.path}; see /ServiceProviderConfig, /Users and /Groups.")
 
     get = post = put = patch = delete = _not_found

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from django.http import HttpRequest
-from rest_framework.response import Response
 
 from ..errors import PreconditionFailed
+from ..responses import SCIMResponse
 
 _ETAG_RE = re.compile(r'\s*(?:W/)?"?([0-9]{1,18})"?\s*')
 
@@ -26,7 +26,7 @@ def _versions(header: str) -> set[int] | None:
 
 def if_match_version(request: HttpRequest, current: int) -> int | None:
     """Check If-Match before a write; return the version the write must still find (checked under lock)."""
-    header = request.headers.get("If-Match")
+    header = request.META.get("HTTP_IF_MATCH")
     if header is None:
         return None
     versions = _versions(header)
@@ -39,7 +39,7 @@ def if_match_version(request: HttpRequest, current: int) -> int | None:
 
 def if_match_holds(request: HttpRequest, current: int) -> bool:
     """Whether a write may go on at version `current`: no If-Match, `*`, or a tag of that version."""
-    header = request.headers.get("If-Match")
+    header = request.META.get("HTTP_IF_MATCH")
     if header is None:
         return True
     versions = _versions(header)
@@ -47,13 +47,13 @@ def if_match_holds(request: HttpRequest, current: int) -> bool:
 
 
 def not_modified(request: HttpRequest, current: int) -> bool:
-    header = request.headers.get("If-None-Match")
+    header = request.META.get("HTTP_IF_NONE_MATCH")
     if header is None:
         return False
     versions = _versions(header)
     return versions is None or current in versions
 
 
-def with_etag(response: Response, version: int) -> Response:
+def with_etag(response: SCIMResponse, version: int) -> SCIMResponse:
     response["ETag"] = f'W/"{version}"'
     return response

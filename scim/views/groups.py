@@ -9,7 +9,6 @@ from django.db import transaction
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from realms import services
 from realms.models import RealmGroup, RealmGroupMembership
@@ -17,6 +16,7 @@ from realms.models import RealmGroup, RealmGroupMembership
 from .. import schemas as S
 from ..patch import apply_patch
 from ..resources import GROUP_EXTENSIONS, group_data_from_attributes, normalize_resource, parse_group, render_group
+from ..responses import SCIMResponse
 from .base import SCIMViewSet
 from .etags import if_match_version, with_etag
 from .parsing import asks_for_attributes
@@ -58,7 +58,7 @@ class GroupViewSet(GroupMixin, SCIMViewSet):
 
     lookup_url_kwarg = "resource_id"
 
-    def list(self, request: Request, realm_pk) -> Response:
+    def list(self, request: Request, realm_pk) -> SCIMResponse:
         """GET /Groups: filter, sort, page and attribute selection from the query string (RFC 7644 §3.4.2); with
         excludedAttributes=members no membership is read."""
         return self.search(request.query_params)
@@ -66,13 +66,13 @@ class GroupViewSet(GroupMixin, SCIMViewSet):
     @action(
         detail=False, methods=["post"], url_path=r"\.search", url_name="search", name="Group Search", is_search=True
     )
-    def dot_search(self, request: Request, realm_pk) -> Response:
+    def dot_search(self, request: Request, realm_pk) -> SCIMResponse:
         """POST /Groups/.search: the same query in a SearchRequest body, so it needs the view permission, not add
         (RFC 7644 §3.4.3)."""
         return self.search_request(request)
 
     @transaction.atomic
-    def create(self, request: Request, realm_pk) -> Response:
+    def create(self, request: Request, realm_pk) -> SCIMResponse:
         """POST /Groups (RFC 7644 §3.3): the group and its members in one transaction; 201 with Location and
         ETag."""
         data, member_ids = parse_group(request.data)
@@ -80,16 +80,16 @@ class GroupViewSet(GroupMixin, SCIMViewSet):
             group = services.create_group(self.realm, data, self.actor(), member_ids or ())
         except services.IdentityError as exc:
             raise_identity_error(exc)
-        response = Response(self.represent(group), status=status.HTTP_201_CREATED)
+        response = SCIMResponse(self.represent(group), status=status.HTTP_201_CREATED)
         response["Location"] = self.location("Groups", group.pk)
         return with_etag(response, group.version)
 
-    def retrieve(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def retrieve(self, request: Request, realm_pk, resource_id: str) -> SCIMResponse:
         """GET /Groups/{id} (RFC 7644 §3.4.1), answering If-None-Match with a 304 (§3.14)."""
         return self.get_one(request, resource_id)
 
     @transaction.atomic
-    def update(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def update(self, request: Request, realm_pk, resource_id: str) -> SCIMResponse:
         """RFC 7644 §3.5.1: replace, members included (Okta's App Integration Wizard apps rename and change
         membership this way); only the difference with the current members is written."""
         group = self.get_locked(resource_id)
@@ -100,10 +100,10 @@ class GroupViewSet(GroupMixin, SCIMViewSet):
             group = services.update_group(group, self.actor(), data, membership, expected_version=expected, locked=True)
         except services.IdentityError as exc:
             raise_identity_error(exc)
-        return with_etag(Response(self.represent(group, self.selection(request))), group.version)
+        return with_etag(SCIMResponse(self.represent(group, self.selection(request))), group.version)
 
     @transaction.atomic
-    def partial_update(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def partial_update(self, request: Request, realm_pk, resource_id: str) -> SCIMResponse:
         """RFC 7644 §3.5.2: a 200 carries the entire resource, subject to `attributes`/`excludedAttributes`, or the
         answer is a 204. A group's entire resource holds all its members (tens of thousands, maybe), so the answer
         is a 204 with the new ETag unless the client asks for attributes; then a 200 with what they select, members
@@ -124,11 +124,11 @@ class GroupViewSet(GroupMixin, SCIMViewSet):
         except services.IdentityError as exc:
             raise_identity_error(exc)
         if not asks_for_attributes(request):
-            return with_etag(Response(status=status.HTTP_204_NO_CONTENT), group.version)
-        return with_etag(Response(self.represent(group, self.selection(request))), group.version)
+            return with_etag(SCIMResponse(status=status.HTTP_204_NO_CONTENT), group.version)
+        return with_etag(SCIMResponse(self.represent(group, self.selection(request))), group.version)
 
     @transaction.atomic
-    def destroy(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def destroy(self, request: Request, realm_pk, resource_id: str) -> SCIMResponse:
         """DELETE /Groups/{id} (RFC 7644 §3.6): 204; the memberships go with it, the users stay."""
         group = self.get_locked(resource_id)
         expected = if_match_version(request, group.version)
@@ -136,4 +136,4 @@ class GroupViewSet(GroupMixin, SCIMViewSet):
             services.delete_group(group, self.actor(), expected_version=expected, locked=True)
         except services.IdentityError as exc:
             raise_identity_error(exc)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return SCIMResponse(status=status.HTTP_204_NO_CONTENT)

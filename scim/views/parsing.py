@@ -19,8 +19,9 @@ from ..filters import FilterSyntaxError, parse_attr_path, parse_filter
 from ..negotiation import unstorable
 from ..selection import Selection, parse_selection
 
-# The request headers this server reads values from (RFC 7644 §3.14); the others are never looked at.
-READ_HEADERS = ("If-Match", "If-None-Match")
+# The request headers this server reads values from (RFC 7644 §3.14), with their keys in `request.META`; the others
+# are never looked at.
+READ_HEADERS = {"If-Match": "HTTP_IF_MATCH", "If-None-Match": "HTTP_IF_NONE_MATCH"}
 
 
 def check_url_and_headers(request: Request, url_kwargs: dict[str, Any]) -> None:
@@ -42,8 +43,8 @@ def check_url_and_headers(request: Request, url_kwargs: dict[str, Any]) -> None:
             if reason is not None:
                 error = InvalidFilter if key.lower() == "filter" else InvalidValue
                 raise error(f"The '{key}' query parameter contains {reason}.")
-    for header in READ_HEADERS:
-        reason = unstorable(request.headers.get(header) or "")
+    for header, meta_key in READ_HEADERS.items():
+        reason = unstorable(request.META.get(meta_key) or "")
         if reason is not None:
             raise InvalidValue(f"The {header} header contains {reason}.")
 

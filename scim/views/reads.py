@@ -9,13 +9,13 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from realms.sql import queries, token_query
 
 from ..errors import InvalidFilter, InvalidValue, NotFound, SCIMError
 from ..filters import Compare
 from ..filters.compiler import FilterCompileError, compile_filter, compile_sort
+from ..responses import SCIMResponse
 from ..selection import Selection, apply_selection
 from . import paging
 from .etags import not_modified, with_etag
@@ -150,7 +150,7 @@ class ResourceMixin:
         self._selection = (request, selection)
         return selection
 
-    def search(self, params: dict[str, Any]) -> Response:
+    def search(self, params: dict[str, Any]) -> SCIMResponse:
         query = self.list_query(params)
         wanted = query.selection.wants(self.related)
         objects = self._lookup(query, wanted)
@@ -174,7 +174,7 @@ class ResourceMixin:
             self.represent(o, query.selection, None if inlined else related.get(o.pk, []) if wanted else None)
             for o in objects
         ]
-        return Response(list_response(resources, total, query.start_index))
+        return SCIMResponse(list_response(resources, total, query.start_index))
 
     def realm_counts(self) -> Any | None:
         """The realm's RealmCounts, read with the realm; None when no user or group was ever created in it."""
@@ -268,16 +268,16 @@ class ResourceMixin:
         known = None if moved is None else (queryset.model._meta.label, self.realm.pk, moved)
         return paging.page(queryset, ordering, start_index, count, known=known, inline=inline)
 
-    def search_request(self, request: Request) -> Response:
+    def search_request(self, request: Request) -> SCIMResponse:
         """POST /.search (RFC 7644 §3.4.3): the query in a SearchRequest body; needs the view permission."""
         body = request.data
         if not isinstance(body, dict):
             raise InvalidValue("The .search body must be a SearchRequest object.", scim_type="invalidSyntax")
         return self.search({k: v for k, v in body.items() if k != "schemas"})
 
-    def get_one(self, request: Request, resource_id: str) -> Response:
+    def get_one(self, request: Request, resource_id: str) -> SCIMResponse:
         selection = self.selection(request)
         obj = self.get_object(resource_id, with_related=selection.wants(self.related))
         if not_modified(request, obj.version):
-            return with_etag(Response(status=304), obj.version)
-        return with_etag(Response(self.represent(obj, selection)), obj.version)
+            return with_etag(SCIMResponse(status=304), obj.version)
+        return with_etag(SCIMResponse(self.represent(obj, selection)), obj.version)

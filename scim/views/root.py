@@ -24,12 +24,12 @@ from typing import Any
 
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from ..errors import InvalidSyntax
 from ..filters import to_string
 from ..filters.scope import applies_to, scope_filter
 from ..permissions import SCIMPermission
+from ..responses import SCIMResponse
 from .base import SCIMView
 from .groups import GroupViewSet
 from .parsing import list_response, parse_list_query
@@ -55,7 +55,7 @@ class RootSearchView(SCIMView):
     """POST /.search at the SCIM root (RFC 7644 §3.4.3); any other method is a 405. The permission to call it is
     any one of the SCIM permissions (as for discovery); which types it searches is decided per type."""
 
-    def post(self, request: Request, realm_pk) -> Response:
+    def post(self, request: Request, realm_pk) -> SCIMResponse:
         body = request.data
         if not isinstance(body, dict):
             raise InvalidSyntax("The .search body must be a SearchRequest object.")
@@ -90,7 +90,7 @@ class RootSearchView(SCIMView):
             page = searcher.search(type_params).data
             total += page["totalResults"]
             resources.extend(page["Resources"])
-        return Response(list_response(resources, total, query.start_index))
+        return SCIMResponse(list_response(resources, total, query.start_index))
 
     def _may_view(self, viewset: type[ResourceMixin]) -> bool:
         return SCIMPermission().has_permission(self.request, _ViewOf(viewset.scim_model))

@@ -10,7 +10,6 @@ from django.db import transaction
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from realms import services
 from realms.models import RealmGroupMembership, RealmUser
@@ -21,6 +20,7 @@ from .. import schemas as S
 from ..errors import InvalidValue, PreconditionFailed, Uniqueness
 from ..patch import apply_patch
 from ..resources import USER_EXTENSIONS, normalize_resource, parse_user, render_user, user_data_from_attributes
+from ..responses import SCIMResponse
 from .base import SCIMViewSet
 from .etags import if_match_holds, if_match_version, with_etag
 from .reads import ResourceMixin
@@ -80,17 +80,17 @@ class UserViewSet(UserMixin, SCIMViewSet):
 
     lookup_url_kwarg = "resource_id"
 
-    def list(self, request: Request, realm_pk) -> Response:
+    def list(self, request: Request, realm_pk) -> SCIMResponse:
         """GET /Users: filter, sort, page and attribute selection from the query string (RFC 7644 §3.4.2)."""
         return self.search(request.query_params)
 
     @action(detail=False, methods=["post"], url_path=r"\.search", url_name="search", name="User Search", is_search=True)
-    def dot_search(self, request: Request, realm_pk) -> Response:
+    def dot_search(self, request: Request, realm_pk) -> SCIMResponse:
         """POST /Users/.search: the same query in a SearchRequest body, so it needs the view permission, not add
         (RFC 7644 §3.4.3)."""
         return self.search_request(request)
 
-    def create(self, request: Request, realm_pk) -> Response:
+    def create(self, request: Request, realm_pk) -> SCIMResponse:
         """POST /Users (RFC 7644 §3.3): 201 with Location and ETag."""
         # No transaction opened here: create_user saves all or nothing (one statement on PostgreSQL).
         data = parse_user(request.data)
@@ -98,11 +98,11 @@ class UserViewSet(UserMixin, SCIMViewSet):
             user = services.create_user(self.realm, data, self.actor())
         except services.IdentityError as exc:
             raise_identity_error(exc)
-        response = Response(self.represent(user, related=[]), status=status.HTTP_201_CREATED)
+        response = SCIMResponse(self.represent(user, related=[]), status=status.HTTP_201_CREATED)
         response["Location"] = self.location("Users", user.pk)
         return with_etag(response, user.version)
 
-    def retrieve(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def retrieve(self, request: Request, realm_pk, resource_id: str) -> SCIMResponse:
         """GET /Users/{id} (RFC 7644 §3.4.1), answering If-None-Match with a 304 (§3.14)."""
         return self.get_one(request, resource_id)
 
@@ -117,7 +117,7 @@ class UserViewSet(UserMixin, SCIMViewSet):
             return None
         return queries.Read(RealmUser, "id", pk, with_groups=True, with_emails=True)
 
-    def update(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def update(self, request: Request, realm_pk, resource_id: str) -> SCIMResponse:
         """RFC 7644 §3.5.1: replace. readOnly attributes sent back (id, meta, groups) and password are ignored.
 
         Okta's profile updates (a GET, then a PUT of the representation modified) are written without a lock held
@@ -131,18 +131,18 @@ class UserViewSet(UserMixin, SCIMViewSet):
             user.realm = self.realm  # read with the token: no query for what the signals of the write carry
             replaced = services.replace_user_if_unchanged(user, data, self.actor())
             if replaced is not None:
-                return with_etag(Response(self.represent(replaced)), replaced.version)
+                return with_etag(SCIMResponse(self.represent(replaced)), replaced.version)
         return self._update_locked(request, resource_id)
 
     @transaction.atomic
-    def _update_locked(self, request: Request, resource_id: str) -> Response:
+    def _update_locked(self, request: Request, resource_id: str) -> SCIMResponse:
         user = self.get_locked(resource_id)
         expected = if_match_version(request, user.version)
         data = parse_user(request.data)
         return self._replace(user, data, expected)
 
     @transaction.atomic
-    def partial_update(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def partial_update(self, request: Request, realm_pk, resource_id: str) -> SCIMResponse:
         """RFC 7644 §3.5.2: the operations apply to the user's current document, all or none; an unchanged
         result writes nothing (no new version)."""
         user = self.get_locked(resource_id)
@@ -157,18 +157,18 @@ class UserViewSet(UserMixin, SCIMViewSet):
         data = user_data_from_attributes(attributes)
         baseline = normalize_resource(document, S.USER_SCHEMA, USER_EXTENSIONS, skip=("groups", "password"))
         if attributes == baseline:
-            return with_etag(Response(self.represent(user)), user.version)  # nothing changed: no write
+            return with_etag(SCIMResponse(self.represent(user)), user.version)  # nothing changed: no write
         return self._replace(user, data, expected)
 
-    def _replace(self, user: RealmUser, data: services.UserData, expected: int | None) -> Response:
+    def _replace(self, user: RealmUser, data: services.UserData, expected: int | None) -> SCIMResponse:
         try:
             user = services.replace_user(user, data, self.actor(), expected_version=expected, locked=True)
         except services.IdentityError as exc:
             raise_identity_error(exc)
-        return with_etag(Response(self.represent(user)), user.version)
+        return with_etag(SCIMResponse(self.represent(user)), user.version)
 
     @transaction.atomic
-    def destroy(self, request: Request, realm_pk, resource_id: str) -> Response:
+    def destroy(self, request: Request, realm_pk, resource_id: str) -> SCIMResponse:
         """DELETE /Users/{id} (RFC 7644 §3.6): 204, checking If-Match under the row lock (§3.14)."""
         user = self.get_locked(resource_id)
         expected = if_match_version(request, user.version)
@@ -176,7 +176,7 @@ class UserViewSet(UserMixin, SCIMViewSet):
             services.delete_user(user, self.actor(), expected_version=expected, locked=True)
         except services.IdentityError as exc:
             raise_identity_error(exc)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return SCIMResponse(status=status.HTTP_204_NO_CONTENT)
 
 
 __all__ = ["UserViewSet", "raise_identity_error"]
