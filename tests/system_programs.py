@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 from typing import NoReturn
 
@@ -51,3 +52,15 @@ def postgresql_bin_dir() -> Path:
 
 def _version(bin_dir: Path) -> tuple[int, ...]:
     return tuple(int(part) for part in bin_dir.parent.name.split(".") if part.isdigit())
+
+
+def free_ports(count: int = 1) -> list[int]:
+    """`count` distinct TCP ports on 127.0.0.1 that nothing listens on now, for the servers a test starts."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:  # all bound at once: the system gives each its own port
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,18 +22,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def free_ports(count: int) -> list[int]:
-    """`count` distinct TCP ports that nothing listens on now, for servers the test starts."""
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:  # all bound at once: the system gives each its own port
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 def run_script(tmp_path: Path, script: str, *args: str, database_url: str | None = None) -> str:
@@ -131,7 +118,7 @@ def test_run_py_measures_all_four_benchmarks_over_http(tmp_path, postgres_home):
     """`benchmarks/run.py` as the README runs it (its own PostgreSQL server, gunicorn, django-scim2 from PyPI in its
     own virtualenv), at the smallest sizes with every phase; the figures go to a directory of the test's, never
     over the committed benchmarks/results."""
-    from .system_programs import postgresql_bin_dir
+    from .system_programs import free_ports, postgresql_bin_dir
 
     postgresql_bin_dir()  # skipped (failed in CI) without PostgreSQL's server programs
     results = tmp_path / "results"

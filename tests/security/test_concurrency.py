@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,16 +24,10 @@ from realms.models import RealmGroupMembership, RealmUser
 
 from ..factories import RealmFactory, RealmGroupFactory, RealmUserFactory
 from ..scim.conftest import okta_user, patch_op, scim_token
-from ..system_programs import postgresql_bin_dir
+from ..system_programs import free_ports, postgresql_bin_dir
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def database_url(settings_dict: dict) -> str:
@@ -119,7 +112,7 @@ def server(transactional_db):
         pytest.fail("gunicorn is not installed (it is a project dependency)")
     realm = RealmFactory(scim_enabled=True)
     token = scim_token()
-    port = free_port()
+    port = free_ports()[0]
     process = start_gunicorn(database_url(connection.settings_dict), port)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -267,7 +260,7 @@ def test_database_going_away_and_coming_back(transactional_db, pg_bin_dir, postg
         check=True,
         capture_output=True,
     )
-    pg_port = free_port()
+    pg_port = free_ports()[0]
     pg_ctl = [
         *run_as,
         str(bin_dir / "pg_ctl"),
@@ -293,7 +286,7 @@ def test_database_going_away_and_coming_back(transactional_db, pg_bin_dir, postg
                 text=True,
             ).stdout
         )
-        port = free_port()
+        port = free_ports()[0]
         process = start_gunicorn(url, port, workers=2)
         server = Server(
             f"http://127.0.0.1:{port}", f"/api/realms/{token['realm_uuid']}/scim/v2", token["token"], process
