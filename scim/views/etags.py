@@ -11,6 +11,10 @@ from ..responses import SCIMResponse
 
 _ETAG_RE = re.compile(r'\s*(?:W/)?"?([0-9]{1,18})"?\s*')
 
+# The conditional headers' keys in `request.META` (Django's HTTP_ names): read without building `request.headers`.
+IF_MATCH = "HTTP_IF_MATCH"
+IF_NONE_MATCH = "HTTP_IF_NONE_MATCH"
+
 
 def _versions(header: str) -> set[int] | None:
     """The versions an If-Match/If-None-Match header names; None for '*'. Unparsable tags match nothing."""
@@ -26,7 +30,7 @@ def _versions(header: str) -> set[int] | None:
 
 def if_match_version(request: HttpRequest, current: int) -> int | None:
     """Check If-Match before a write; return the version the write must still find (checked under lock)."""
-    header = request.META.get("HTTP_IF_MATCH")
+    header = request.META.get(IF_MATCH)
     if header is None:
         return None
     versions = _versions(header)
@@ -39,7 +43,7 @@ def if_match_version(request: HttpRequest, current: int) -> int | None:
 
 def if_match_holds(request: HttpRequest, current: int) -> bool:
     """Whether a write may go on at version `current`: no If-Match, `*`, or a tag of that version."""
-    header = request.META.get("HTTP_IF_MATCH")
+    header = request.META.get(IF_MATCH)
     if header is None:
         return True
     versions = _versions(header)
@@ -47,7 +51,7 @@ def if_match_holds(request: HttpRequest, current: int) -> bool:
 
 
 def not_modified(request: HttpRequest, current: int) -> bool:
-    header = request.META.get("HTTP_IF_NONE_MATCH")
+    header = request.META.get(IF_NONE_MATCH)
     if header is None:
         return False
     versions = _versions(header)

@@ -18,10 +18,11 @@ from ..errors import InvalidFilter, InvalidValue
 from ..filters import FilterSyntaxError, parse_attr_path, parse_filter
 from ..negotiation import unstorable
 from ..selection import Selection, parse_selection
+from .etags import IF_MATCH, IF_NONE_MATCH
 
 # The request headers this server reads values from (RFC 7644 §3.14), with their keys in `request.META`; the others
 # are never looked at.
-READ_HEADERS = {"If-Match": "HTTP_IF_MATCH", "If-None-Match": "HTTP_IF_NONE_MATCH"}
+READ_HEADERS = {"If-Match": IF_MATCH, "If-None-Match": IF_NONE_MATCH}
 
 
 def check_url_and_headers(request: Request, url_kwargs: dict[str, Any]) -> None:
