@@ -105,8 +105,7 @@ def error_body(status: int, detail: str, scim_type: str | None = None) -> dict:
 
 
 def error_response(status: int, detail: str, scim_type: str | None = None, headers: dict | None = None) -> SCIMResponse:
-    response = SCIMResponse(error_body(status, detail, scim_type), status=status, headers=headers)
-    return response
+    return SCIMResponse(error_body(status, detail, scim_type), status=status, headers=headers)
 
 
 def _drf_detail(exc: drf_exceptions.APIException) -> str:
