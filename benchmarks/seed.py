@@ -89,7 +89,7 @@ def seed(realm_name: str, users: int, group_members: int, prefix: str) -> dict:
         # The state of a database that has been running for a while. An empty realm is left as a fresh install
         # leaves it: never analysed (autovacuum analyses a table after its first 50 changes), which PostgreSQL plans
         # as a table of some size; analysed while empty, every prepared plan of the push would be made for an
-        # empty table and kept until the next ANALYZE (docs/performance.md).
+        # empty table and kept until the next ANALYZE (docs/performance-history.md).
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
     sample = list(RealmUser.objects.filter(realm=realm).order_by("?").values_list("pk", "username")[:200])

@@ -4,7 +4,7 @@ SCIM has one media type and answers in it whatever the Accept header says (scim.
 to negotiate at render time: `SCIMResponse` is a Django `HttpResponse` whose body is rendered when it is created,
 where DRF's `Response` would go through its renderer after the view returns (content negotiation's outcome, the
 renderer's context, a template response rendered by Django's handler). In one process that saves 15 to 30 µs of a
-call (docs/performance.md). The body is the same bytes DRF's JSONRenderer wrote with its defaults, whatever a
+call (docs/performance-history.md). The body is the same bytes DRF's JSONRenderer wrote with its defaults, whatever a
 host's REST_FRAMEWORK settings say: compact separators, UTF-8 rather than \\u escapes, no NaN or Infinity, and
 U+2028 and U+2029 escaped.
 """

@@ -3,7 +3,7 @@
 Each table has composite and unique indexes that start with realm_id (realmuser_realm_created,
 realmuser_unique_username_ci, auditevent_feed, …), which serve every query by realm alone, the cascade of a realm's
 deletion and PostgreSQL's foreign-key checks included. The lone index only cost each write one more index entry
-and its disk space (docs/performance.md: a simplification; its effect on throughput is within the noise).
+and its disk space (docs/performance-history.md: a simplification; its effect on throughput is within the noise).
 
 Only the indexes are dropped: Django's AlterField of a foreign key would also drop and re-add (re-validate) the
 foreign-key constraint on PostgreSQL, a full scan of the audit table under lock, and rebuild the tables on SQLite.

@@ -230,7 +230,7 @@ def execute(connection: Any, cursor: Any, sql: str, params: Sequence[Any]) -> No
 
     On SQLite the parameters go by name: Django's SQLite cursor turns `%s` into `?` with a regular expression over
     the whole text on every call (30 to 60 µs for the token's 2 KB statement, as long as SQLite takes to run it),
-    named ones with one string formatting (docs/performance.md). Both are the DB-API styles Django documents
+    named ones with one string formatting (docs/performance-history.md). Both are the DB-API styles Django documents
     for `cursor.execute()`; the text of each statement is converted once per process."""
     if params and connection.vendor == "sqlite":
         names = _NAMES if len(params) <= len(_NAMES) else tuple(f"p{i}" for i in range(len(params)))

@@ -54,7 +54,7 @@ def _where_realm_and(connection: Any, model: type, field_name: str, case_insensi
     as an InitPlan. With `= LOWER(%s)` the unique index's path carried that call as start-up cost: on a table never
     analysed, where both expect one row, PostgreSQL took the `(realm_id, created_at, id)` index's path for its lower
     start-up cost, and a connection's generic plan made then (after its first calls) stays until the table's
-    statistics change: the realm's rows read one by one, `lower(username)` checked on each (docs/performance.md,
+    statistics change: the realm's rows read one by one, `lower(username)` checked on each (docs/performance-history.md,
     "the first push"). Without that cost the unique index's path is the cheaper on every count, whichever index
     was created first (tests/scim/test_query_counts.py checks the plan). Same rows: PostgreSQL's own LOWER, the
     same collation."""

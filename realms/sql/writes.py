@@ -170,14 +170,14 @@ def save_if_version(
 
     Name only what can have changed where it matters: SQLite rewrites the entry of every index on a column that
     an UPDATE sets, even to the value it holds (a user's UPDATE of every column wrote 4 pages, its row's and three
-    indexes', in 61 µs; of the columns of a profile change, 1 page in 28 µs: docs/performance.md).
+    indexes', in 61 µs; of the columns of a profile change, 1 page in 28 µs: docs/performance-history.md).
 
     What it saves: a write computed from a row read without a lock (a SCIM PUT reads its user with the token) is
     saved only if nobody wrote that row meanwhile; if somebody did, the caller computes it again under the row
     lock. On PostgreSQL three round trips fewer than BEGIN, a locked read, the write and COMMIT (one data-modifying
     WITH). On SQLite, where a write transaction locks the whole database, the statements run in a transaction of
     their own that holds the lock for the writes only, not for the read and the Python that computed them: the
-    other processes' writers wait less (docs/performance.md).
+    other processes' writers wait less (docs/performance-history.md).
     """
     connection = connections[using]
     update = _update_if_version(obj, version, update_fields, connection)
