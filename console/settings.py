@@ -111,7 +111,7 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Persistent too (CONN_MAX_AGE): a connection opened per request ran the PRAGMAs below on every request and,
     # closing the last connection to the file, checkpointed the WAL each time (1 to 3 ms a request,
-    # docs/performance.md). Between requests a connection holds no transaction, so no snapshot is kept open.
+    # docs/performance-history.md). Between requests a connection holds no transaction, so no snapshot is kept open.
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE write transactions and WAL keep concurrent writers from failing with "database is locked".
         "transaction_mode": "IMMEDIATE",

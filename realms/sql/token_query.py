@@ -41,8 +41,9 @@ def permission_ids_sql(connection: Any, user_model: Any, user_pk_ref: str) -> st
     model without PermissionsMixin (no permissions of its own).
 
     Ids, not names: the names need two more joins (the permission and its content type) and a string aggregate,
-    which cost PostgreSQL about 60 µs of every call's 200 (benchmarks, docs/performance.md); the ids are two index
-    lookups, and `permission_names` turns them into names from a map each process reads once."""
+    which cost PostgreSQL most of the statement (`pg_stat_statements`: whoami's 107 µs with names, 33 with ids;
+    docs/performance-history.md); the ids are two index lookups, and `permission_names` turns them into names from
+    a map each process reads once."""
     try:
         user_model._meta.get_field("user_permissions")
         user_model._meta.get_field("groups")
