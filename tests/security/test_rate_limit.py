@@ -1,6 +1,5 @@
 """Rate limiting per token: 429 with an integer Retry-After (Okta waits that long), configurable per deployment."""
 
-import socket
 import subprocess
 import time
 
@@ -10,7 +9,7 @@ from django.core.cache import cache
 from scim.throttling import TokenRateThrottle
 
 from ..scim.conftest import SCIMClient, assert_scim_error, scim_token
-from ..system_programs import require_program
+from ..system_programs import free_ports, require_program
 
 
 @pytest.fixture(autouse=True)
@@ -83,24 +82,13 @@ def test_rate_limiting_can_be_turned_off(scim, settings):
     assert all(scim.get("/ServiceProviderConfig").status_code == 200 for _ in range(30))
 
 
-def free_port(low: int = 6390, high: int = 6399) -> int:
-    for port in [*range(low, high + 1), 0]:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return s.getsockname()[1]
-    raise RuntimeError("no free port")
-
-
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
     """A redis-server of the tests' own (Debian package redis-server), on 127.0.0.1, persisting nothing."""
     program = require_program("redis-server", "redis-server", "tests of the Redis cache (CACHE_URL=redis://…)")
     import redis
 
-    port = free_port()
+    port = free_ports()[0]
     directory = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(
         [program, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
